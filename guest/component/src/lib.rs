@@ -1,0 +1,194 @@
+//! The redis-sessions WebAssembly component: the WIT `session-store` world wired to
+//! [`redis_sessions_core`]. Only conversions live here; the logic is in the core crate.
+
+use redis_sessions_core as core;
+use redis_sessions_core::{BackendError, Command, Reply, SessionStore};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+wit_bindgen::generate!({
+    world: "session-store",
+    path: "../../wit",
+});
+
+use exports::redis_sessions::store::sessions::{DataInput, DataValue, Error, Guest, Session};
+use redis_sessions::store::{config, redis};
+
+/// The imports as a [`core::Backend`]: the host's Redis, WASI clocks and WASI random.
+struct Host;
+
+fn reply(r: redis::Reply) -> Reply {
+    match r {
+        redis::Reply::Nil => Reply::Nil,
+        redis::Reply::Status(s) => Reply::Status(s),
+        redis::Reply::Integer(n) => Reply::Integer(n),
+        redis::Reply::Bulk(b) => Reply::Bulk(b),
+        redis::Reply::Array(items) => Reply::Array(items.into_iter().map(element).collect()),
+    }
+}
+
+fn element(e: redis::Element) -> Reply {
+    match e {
+        redis::Element::Nil => Reply::Nil,
+        redis::Element::Status(s) => Reply::Status(s),
+        redis::Element::Integer(n) => Reply::Integer(n),
+        redis::Element::Bulk(b) => Reply::Bulk(b),
+    }
+}
+
+fn backend_error(e: redis::Error) -> BackendError {
+    match e {
+        redis::Error::Server(m) => BackendError::Server(m),
+        redis::Error::Unavailable(m) => BackendError::Unavailable(m),
+        redis::Error::Denied(m) => BackendError::Denied(m),
+        redis::Error::UnsupportedReply(m) => BackendError::UnsupportedReply(m),
+    }
+}
+
+impl core::Backend for Host {
+    fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
+        redis::execute(&command).map(reply).map_err(backend_error)
+    }
+
+    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        let replies = redis::pipeline(&commands).map_err(backend_error)?;
+        Ok(replies.into_iter().map(reply).collect())
+    }
+
+    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        let replies = redis::transaction(&commands).map_err(backend_error)?;
+        Ok(replies.into_iter().map(reply).collect())
+    }
+
+    fn now(&self) -> i64 {
+        // wasi:clocks/wall-clock, which the host controls.
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
+        getrandom::fill(buf).map_err(|e| BackendError::Unavailable(format!("wasi:random: {e}")))
+    }
+}
+
+/// The namespace is fixed for the life of an instance, so ask the host once.
+fn store() -> SessionStore<Host> {
+    static NAMESPACE: OnceLock<String> = OnceLock::new();
+    SessionStore::new(Host, NAMESPACE.get_or_init(config::namespace))
+}
+
+fn error(e: core::SessionError) -> Error {
+    match e {
+        core::SessionError::MissingParameter(m) => Error::MissingParameter(m),
+        core::SessionError::InvalidFormat(m) => Error::InvalidFormat(m),
+        core::SessionError::InvalidValue(m) => Error::InvalidValue(m),
+        core::SessionError::Store(m) => Error::Store(m),
+    }
+}
+
+fn value_in(v: DataValue) -> core::DataValue {
+    match v {
+        DataValue::Text(s) => core::DataValue::Text(s),
+        DataValue::Integer(n) => core::DataValue::Integer(n),
+        DataValue::Float(f) => core::DataValue::Float(f),
+        DataValue::Boolean(b) => core::DataValue::Boolean(b),
+    }
+}
+
+fn value_out(v: core::DataValue) -> DataValue {
+    match v {
+        core::DataValue::Text(s) => DataValue::Text(s),
+        core::DataValue::Integer(n) => DataValue::Integer(n),
+        core::DataValue::Float(f) => DataValue::Float(f),
+        core::DataValue::Boolean(b) => DataValue::Boolean(b),
+    }
+}
+
+fn data_in(d: DataInput) -> core::DataInput {
+    d.into_iter().map(|(k, v)| (k, v.map(value_in))).collect()
+}
+
+fn session(s: core::Session) -> Session {
+    Session {
+        id: s.id,
+        r: s.r,
+        w: s.w,
+        ttl: s.ttl,
+        idle: s.idle,
+        ip: s.ip,
+        no_resave: s.no_resave,
+        d: s.d.into_iter().map(|(k, v)| (k, value_out(v))).collect(),
+    }
+}
+
+fn sessions(list: Vec<core::Session>) -> Vec<Session> {
+    list.into_iter().map(session).collect()
+}
+
+struct Component;
+
+impl Guest for Component {
+    fn create(
+        app: String,
+        id: String,
+        ip: String,
+        ttl: Option<i64>,
+        d: Option<DataInput>,
+        no_resave: bool,
+    ) -> Result<String, Error> {
+        let d = d.map(data_in);
+        store()
+            .create(&app, &id, &ip, ttl, d.as_ref(), no_resave)
+            .map_err(error)
+    }
+
+    fn get(app: String, token: String) -> Result<Option<Session>, Error> {
+        store()
+            .get(&app, &token)
+            .map(|s| s.map(session))
+            .map_err(error)
+    }
+
+    fn set(app: String, token: String, d: DataInput) -> Result<Option<Session>, Error> {
+        store()
+            .set(&app, &token, &data_in(d))
+            .map(|s| s.map(session))
+            .map_err(error)
+    }
+
+    fn kill(app: String, token: String) -> Result<u64, Error> {
+        store().kill(&app, &token).map_err(error)
+    }
+
+    fn activity(app: String, delta_time: i64) -> Result<u64, Error> {
+        store().activity(&app, delta_time).map_err(error)
+    }
+
+    fn soid(app: String, id: String) -> Result<Vec<Session>, Error> {
+        store().soid(&app, &id).map(sessions).map_err(error)
+    }
+
+    fn killsoid(app: String, id: String) -> Result<u64, Error> {
+        store().killsoid(&app, &id).map_err(error)
+    }
+
+    fn soapp(app: String, delta_time: i64) -> Result<Vec<Session>, Error> {
+        store().soapp(&app, delta_time).map(sessions).map_err(error)
+    }
+
+    fn killall(app: String) -> Result<u64, Error> {
+        store().killall(&app).map_err(error)
+    }
+
+    fn wipe() -> Result<u64, Error> {
+        store().wipe().map_err(error)
+    }
+
+    fn ping() -> Result<String, Error> {
+        store().ping().map_err(error)
+    }
+}
+
+export!(Component);

@@ -1,0 +1,60 @@
+//! The error every session method returns.
+
+use std::fmt;
+
+/// Why a session call failed. The validation variants carry node's exact message texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    /// A required parameter is empty (node's `missingParameter`): `No app supplied`.
+    MissingParameter(String),
+    /// A parameter does not match its format (node's `invalidFormat`): `Invalid token format`.
+    InvalidFormat(String),
+    /// A parameter's value is out of range or of a forbidden type (node's `invalidValue`).
+    InvalidValue(String),
+    /// The store failed; the text is what Redis or the host said.
+    Store(String),
+}
+
+impl SessionError {
+    pub(crate) fn missing(item: &str) -> Self {
+        Self::MissingParameter(format!("No {item} supplied"))
+    }
+
+    pub(crate) fn format(item: &str) -> Self {
+        Self::InvalidFormat(format!("Invalid {item} format"))
+    }
+
+    /// node's `err.name`: `missingParameter`, `invalidFormat`, `invalidValue`, or
+    /// `storeError` for this project's store failures.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MissingParameter(_) => "missingParameter",
+            Self::InvalidFormat(_) => "invalidFormat",
+            Self::InvalidValue(_) => "invalidValue",
+            Self::Store(_) => "storeError",
+        }
+    }
+
+    /// node's `err.message`.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::MissingParameter(m)
+            | Self::InvalidFormat(m)
+            | Self::InvalidValue(m)
+            | Self::Store(m) => m,
+        }
+    }
+
+    /// `true` for the three validation errors (the caller's fault), `false` for store errors.
+    pub fn is_validation(&self) -> bool {
+        !matches!(self, Self::Store(_))
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for SessionError {}

@@ -1,0 +1,28 @@
+//! The session logic of redis-sessions, as plain Rust.
+//!
+//! Everything here runs natively (and is unit-tested natively); the WebAssembly component in
+//! `guest/component` only wires it to the WIT imports and exports, and the host reuses the
+//! types and the JSON conversions. The Redis layout is node redis-sessions' byte for byte:
+//! see [`keys`] and the scripts in [`scripts`].
+//!
+//! ```
+//! use redis_sessions_core::{validate, keys::Keys};
+//! assert_eq!(validate::app("").unwrap_err().to_string(), "No app supplied");
+//! assert_eq!(Keys::new("rs").session("myapp", "tok"), "rs:myapp:tok");
+//! ```
+
+pub mod backend;
+pub mod data;
+pub mod error;
+pub mod keys;
+pub mod ops;
+pub mod scripts;
+pub mod session;
+pub mod token;
+pub mod validate;
+
+pub use backend::{Backend, BackendError, Command, Reply};
+pub use data::{Data, DataInput, DataValue};
+pub use error::SessionError;
+pub use ops::SessionStore;
+pub use session::Session;

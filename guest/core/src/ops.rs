@@ -1,0 +1,310 @@
+//! The session methods, over any [`Backend`].
+
+use crate::backend::{Backend, BackendError, Command, Reply};
+use crate::command;
+use crate::data::{self, DataInput, StoredData};
+use crate::error::SessionError;
+use crate::keys::{self, Keys};
+use crate::scripts::{self, Script};
+use crate::session::{self, Fields, Session};
+use crate::token;
+use crate::validate;
+
+/// How many times `set` re-merges when a concurrent `set` changed `d` between its read and
+/// its write. Every retry means another writer succeeded, so this only bounds pathological
+/// contention on one session.
+const MAX_SET_ATTEMPTS: usize = 100;
+
+/// How many expired sessions one wipe script removes, so one script never blocks Redis long.
+const WIPE_BATCH: usize = 500;
+
+fn store(e: BackendError) -> SessionError {
+    SessionError::Store(e.message())
+}
+
+fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> SessionError {
+    SessionError::Store(format!("unexpected reply to {what}: {reply:?}"))
+}
+
+fn count(what: &str, reply: Reply) -> Result<u64, SessionError> {
+    match reply.integer() {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(unexpected(what, &reply)),
+    }
+}
+
+/// Takes the 8 session fields off the front of `replies`.
+fn take_fields(replies: &mut impl Iterator<Item = Reply>) -> Fields {
+    std::array::from_fn(|_| replies.next().and_then(Reply::into_bytes))
+}
+
+fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, SessionError> {
+    match reply {
+        Reply::Array(a) => Ok(a),
+        Reply::Nil => Ok(Vec::new()),
+        other => Err(unexpected(what, &other)),
+    }
+}
+
+/// The session API over one namespace of one backend.
+#[derive(Debug)]
+pub struct SessionStore<B> {
+    backend: B,
+    keys: Keys,
+}
+
+impl<B: Backend> SessionStore<B> {
+    pub fn new(backend: B, namespace: &str) -> Self {
+        Self {
+            backend,
+            keys: Keys::new(namespace),
+        }
+    }
+
+    /// Runs a script by EVALSHA, loading it with EVAL when Redis does not know it yet.
+    fn run(
+        &mut self,
+        script: &Script,
+        keys: &[String],
+        args: Command,
+    ) -> Result<Reply, SessionError> {
+        let mut cmd = command!["EVALSHA", script.sha1(), keys.len()];
+        cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+        cmd.extend(args);
+        match self.backend.execute(cmd.clone()) {
+            Err(BackendError::Server(m)) if m.starts_with("NOSCRIPT") => {
+                cmd[0] = b"EVAL".to_vec();
+                cmd[1] = script.source.as_bytes().to_vec();
+                self.backend.execute(cmd)
+            }
+            other => other,
+        }
+        .map_err(store)
+    }
+
+    /// The keys a one-session script declares: hash, _sessions, _users, SESSIONS.
+    fn session_keys(&self, app: &str, token: &str) -> Vec<String> {
+        vec![
+            self.keys.session(app, token),
+            self.keys.sessions(app),
+            self.keys.users(app),
+            self.keys.expiries(),
+        ]
+    }
+
+    fn prefix(&self) -> String {
+        self.keys.prefix().to_owned()
+    }
+
+    /// Reads sessions from a flat list of 8 fields each, skipping missing and expired ones.
+    fn sessions(&self, what: &str, reply: Reply, now: i64) -> Result<Vec<Session>, SessionError> {
+        let mut replies = array(what, reply)?.into_iter().peekable();
+        let mut out = Vec::new();
+        while replies.peek().is_some() {
+            if let Some(p) = session::prepare(&take_fields(&mut replies), now)? {
+                out.push(p.session);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates a session; returns its token. One MULTI/EXEC, exactly node's commands.
+    pub fn create(
+        &mut self,
+        app: &str,
+        id: &str,
+        ip: &str,
+        ttl: Option<i64>,
+        d: Option<&DataInput>,
+        no_resave: bool,
+    ) -> Result<String, SessionError> {
+        validate::app(app)?;
+        validate::id(id)?;
+        validate::ip(ip)?;
+        let ttl = validate::ttl(ttl)?;
+        let mut stored = StoredData::default();
+        if let Some(d) = d {
+            data::validate_input(d)?;
+            stored.merge(d);
+        }
+        let token = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+        let now = self.backend.now();
+        let hash = self.keys.session(app, &token);
+        let mut hset = command![
+            "HSET", &hash, "id", id, "r", "1", "w", "1", "ip", ip, "la", now, "ttl", ttl
+        ];
+        if !stored.is_empty() {
+            hset.extend(command!["d", stored.to_js_json()]);
+        }
+        if no_resave {
+            hset.extend(command!["no_resave", "1"]);
+        }
+        let commands = vec![
+            command![
+                "ZADD",
+                self.keys.sessions(app),
+                now,
+                keys::session_member(&token, id)
+            ],
+            command!["ZADD", self.keys.users(app), now, id],
+            command![
+                "ZADD",
+                self.keys.expiries(),
+                now.saturating_add(ttl),
+                keys::expiry_member(app, &token, id)
+            ],
+            command!["SADD", self.keys.user_tokens(app, id), &token],
+            hset,
+        ];
+        let replies = self.backend.transaction(commands).map_err(store)?;
+        match replies.last().and_then(Reply::integer) {
+            Some(n) if replies.len() == 5 && n >= 6 => Ok(token),
+            _ => Err(unexpected("create", &replies)),
+        }
+    }
+
+    /// Reads a session and records the activity, in one atomic script.
+    pub fn get(&mut self, app: &str, token: &str) -> Result<Option<Session>, SessionError> {
+        validate::app(app)?;
+        validate::token(token)?;
+        let now = self.backend.now();
+        let keys = self.session_keys(app, token);
+        let reply = self.run(&scripts::GET, &keys, command![now, app, token])?;
+        let fields = take_fields(&mut array("get", reply)?.into_iter());
+        Ok(session::prepare(&fields, now)?.map(|p| p.session))
+    }
+
+    /// Merges `d` into a session: read, merge here, then compare-and-set in a script, again
+    /// from the fresh fields if another `set` got there first. No update is ever lost.
+    pub fn set(
+        &mut self,
+        app: &str,
+        token: &str,
+        d: &DataInput,
+    ) -> Result<Option<Session>, SessionError> {
+        validate::app(app)?;
+        validate::token(token)?;
+        data::validate_input(d)?;
+        let keys = self.session_keys(app, token);
+        let mut hmget = command!["HMGET", &keys[0]];
+        hmget.extend(keys::SESSION_FIELDS.iter().map(|f| f.as_bytes().to_vec()));
+        let reply = self.backend.execute(hmget).map_err(store)?;
+        let mut fields = take_fields(&mut array("set", reply)?.into_iter());
+        for _ in 0..MAX_SET_ATTEMPTS {
+            let now = self.backend.now();
+            let Some(mut read) = session::prepare(&fields, now)? else {
+                return Ok(None);
+            };
+            read.stored.merge(d);
+            let new_d = if read.stored.is_empty() {
+                String::new()
+            } else {
+                read.stored.to_js_json()
+            };
+            let (had_d, old_d) = match &fields[4] {
+                Some(old) => ("1", old.clone()),
+                None => ("0", Vec::new()),
+            };
+            let args = command![now, app, token, had_d, old_d, new_d];
+            let mut replies = array("set", self.run(&scripts::SET, &keys, args)?)?.into_iter();
+            let status = replies.next().and_then(|r| r.integer());
+            let w = replies.next().and_then(|r| r.integer());
+            fields = take_fields(&mut replies);
+            match (status, w) {
+                (Some(1), Some(w)) => {
+                    let Some(mut written) = session::prepare(&fields, now)? else {
+                        return Err(unexpected("set", &fields));
+                    };
+                    written.session.w = w.max(0) as u64;
+                    written.session.d = read.stored.visible();
+                    return Ok(Some(written.session));
+                }
+                (Some(0), _) => return Ok(None),
+                (Some(2), _) => continue,
+                _ => return Err(unexpected("set", &(status, w))),
+            }
+        }
+        Err(SessionError::Store(format!(
+            "set gave up after {MAX_SET_ATTEMPTS} concurrent changes of d"
+        )))
+    }
+
+    /// Deletes a live session and its index entries; returns 1 or 0. Never touches `r`.
+    pub fn kill(&mut self, app: &str, token: &str) -> Result<u64, SessionError> {
+        validate::app(app)?;
+        validate::token(token)?;
+        let now = self.backend.now();
+        let keys = vec![self.keys.session(app, token)];
+        let reply = self.run(
+            &scripts::KILL,
+            &keys,
+            command![now, self.prefix(), app, token],
+        )?;
+        count("kill", reply)
+    }
+
+    /// Distinct users of `app` active in the last `delta_time` seconds.
+    pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, SessionError> {
+        validate::app(app)?;
+        let dt = validate::delta_time(delta_time)?;
+        let min = self.backend.now().saturating_sub(dt);
+        let cmd = command!["ZCOUNT", self.keys.users(app), min, "+inf"];
+        count("activity", self.backend.execute(cmd).map_err(store)?)
+    }
+
+    /// The live sessions of one user.
+    pub fn soid(&mut self, app: &str, id: &str) -> Result<Vec<Session>, SessionError> {
+        validate::app(app)?;
+        validate::id(id)?;
+        let now = self.backend.now();
+        let reply = self.run(&scripts::SOID, &[], command![self.prefix(), app, id])?;
+        self.sessions("soid", reply, now)
+    }
+
+    /// Deletes every session of one user; returns how many.
+    pub fn killsoid(&mut self, app: &str, id: &str) -> Result<u64, SessionError> {
+        validate::app(app)?;
+        validate::id(id)?;
+        let reply = self.run(&scripts::KILLSOID, &[], command![self.prefix(), app, id])?;
+        count("killsoid", reply)
+    }
+
+    /// The live sessions of `app` active in the last `delta_time` seconds, newest first.
+    pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, SessionError> {
+        validate::app(app)?;
+        let dt = validate::delta_time(delta_time)?;
+        let now = self.backend.now();
+        let args = command![self.prefix(), app, now.saturating_sub(dt)];
+        let reply = self.run(&scripts::SOAPP, &[], args)?;
+        self.sessions("soapp", reply, now)
+    }
+
+    /// Deletes every session of `app`; returns how many.
+    pub fn killall(&mut self, app: &str) -> Result<u64, SessionError> {
+        validate::app(app)?;
+        let reply = self.run(&scripts::KILLALL, &[], command![self.prefix(), app])?;
+        count("killall", reply)
+    }
+
+    /// Deletes every expired session of the namespace, in batches; returns how many.
+    pub fn wipe(&mut self) -> Result<u64, SessionError> {
+        let now = self.backend.now();
+        let mut total = 0;
+        loop {
+            let args = command![self.prefix(), now, WIPE_BATCH];
+            let removed = count("wipe", self.run(&scripts::WIPE, &[], args)?)?;
+            total += removed;
+            if removed < WIPE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// `PONG` when Redis answers.
+    pub fn ping(&mut self) -> Result<String, SessionError> {
+        match self.backend.execute(command!["PING"]).map_err(store)? {
+            Reply::Status(s) => Ok(s),
+            other => Err(unexpected("ping", &other)),
+        }
+    }
+}

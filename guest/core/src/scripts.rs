@@ -1,0 +1,258 @@
+//! The Lua scripts that make get, set and the kill methods atomic, in node's layout.
+//!
+//! node reads with `HMGET` and then writes in a second round trip, so a `get` racing a
+//! `kill` can re-create index entries of a dead session, and `set` can lose a concurrent
+//! `set`'s keys. Each script here does its read and its writes in one atomic step. `d` is
+//! never decoded in Lua (Redis' cjson prints numbers with 14 significant digits): `set`
+//! merges in the guest and the script only compares and swaps the field's bytes.
+//!
+//! Keys: the scripts for one session declare theirs; those that walk a user or an app
+//! (kill, killsoid, killall, wipe, soid, soapp) derive keys from members they read, as the
+//! layout requires. Every key still starts with the namespace prefix, which is what a
+//! tenant's Redis ACL user (`~NS:*`) allows; Redis checks ACLs inside scripts too.
+//! Numbers written to Redis go through `num`, since Redis formats Lua numbers with
+//! `%.17g` (12.7 would become 12.699999999999999).
+
+use std::sync::OnceLock;
+
+/// A script run by EVALSHA, falling back to EVAL when Redis answers NOSCRIPT.
+#[derive(Debug)]
+pub struct Script {
+    pub name: &'static str,
+    pub source: &'static str,
+    sha1: OnceLock<String>,
+}
+
+impl Script {
+    const fn new(name: &'static str, source: &'static str) -> Self {
+        Self {
+            name,
+            source,
+            sha1: OnceLock::new(),
+        }
+    }
+
+    /// The SHA1 Redis knows the script by.
+    pub fn sha1(&self) -> &str {
+        self.sha1
+            .get_or_init(|| sha1_smol::Sha1::from(self.source).digest().to_string())
+    }
+}
+
+/// Helpers shared by the scripts.
+macro_rules! prelude {
+    () => {
+        r#"
+local function num(x)
+  if x == math.floor(x) and x > -1e15 and x < 1e15 then return string.format('%d', x) end
+  return tostring(x)
+end
+local function read(key)
+  return redis.call('HMGET', key, 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave')
+end
+-- Records activity on a live session like node's get and set, counting `counter`.
+-- Returns the counter's new value, or false when the session is missing or expired.
+local function touch(key, sessions, users, expiries, now, app, token, f, counter)
+  local id, ttl, la = f[1], tonumber(f[4]), tonumber(f[6])
+  if not id or not ttl or not la then return false end
+  local idle = now - la
+  if ttl < idle then return false end
+  local deadline = now + ttl
+  if f[8] == '1' then
+    -- no_resave: keep la + ttl on the creation deadline (node drifts when idle == 1).
+    deadline = la + ttl
+    if idle > 0 then redis.call('HSET', key, 'ttl', num(ttl - idle), 'la', num(now)) end
+  elseif idle > 1 then
+    redis.call('HSET', key, 'la', num(now))
+  end
+  redis.call('ZADD', sessions, num(now), token .. ':' .. id)
+  redis.call('ZADD', users, num(now), id)
+  redis.call('ZADD', expiries, num(deadline), app .. ':' .. token .. ':' .. id)
+  return redis.call('HINCRBY', key, counter, 1)
+end
+-- Deletes one session and its index entries (node's _kill). Returns the DEL count.
+local function remove(prefix, app, token, id)
+  local base = prefix .. app .. ':'
+  local tokens = base .. 'us:' .. id
+  redis.call('ZREM', base .. '_sessions', token .. ':' .. id)
+  redis.call('SREM', tokens, token)
+  redis.call('ZREM', prefix .. 'SESSIONS', app .. ':' .. token .. ':' .. id)
+  local n = redis.call('DEL', base .. token)
+  if redis.call('EXISTS', tokens) == 0 then redis.call('ZREM', base .. '_users', id) end
+  return n
+end
+-- TOKEN:ID -> token, id (the token is 64 characters; the id may hold ':').
+local function split_member(m)
+  if #m < 66 or m:sub(65, 65) ~= ':' then return nil end
+  return m:sub(1, 64), m:sub(66)
+end
+"#
+    };
+}
+
+/// KEYS: hash, _sessions, _users, SESSIONS. ARGV: now, app, token.
+/// Returns the 8 fields as read (node returns `r` before the increment).
+pub static GET: Script = Script::new(
+    "get",
+    concat!(
+        prelude!(),
+        r#"
+local f = read(KEYS[1])
+touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[2], ARGV[3], f, 'r')
+return f
+"#
+    ),
+);
+
+/// Compare-and-set of `d`. KEYS: hash, _sessions, _users, SESSIONS.
+/// ARGV: now, app, token, `1` if `d` was read as ARGV[5] (`0` if absent), d as read, new d
+/// (empty deletes the field). Returns {status, w, 8 fields as read}: status 1 written,
+/// 0 missing or expired, 2 `d` changed since it was read (the fields are fresh: merge again).
+pub static SET: Script = Script::new(
+    "set",
+    concat!(
+        prelude!(),
+        r#"
+local f = read(KEYS[1])
+local expected = false
+if ARGV[4] == '1' then expected = ARGV[5] end
+if f[5] ~= expected then return {2, 0, unpack(f)} end
+local w = touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[2], ARGV[3], f, 'w')
+if not w then return {0, 0, unpack(f)} end
+if ARGV[6] == '' then
+  redis.call('HDEL', KEYS[1], 'd')
+else
+  redis.call('HSET', KEYS[1], 'd', ARGV[6])
+end
+return {1, w, unpack(f)}
+"#
+    ),
+);
+
+/// KEYS: hash. ARGV: now, prefix, app, token. Returns 1, or 0 when missing or expired.
+pub static KILL: Script = Script::new(
+    "kill",
+    concat!(
+        prelude!(),
+        r#"
+local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la')
+local ttl, la = tonumber(f[2]), tonumber(f[3])
+if not f[1] or not ttl or not la or ttl < tonumber(ARGV[1]) - la then return 0 end
+return remove(ARGV[2], ARGV[3], ARGV[4], f[1])
+"#
+    ),
+);
+
+/// ARGV: prefix, app, id. Returns how many sessions it deleted.
+pub static KILLSOID: Script = Script::new(
+    "killsoid",
+    concat!(
+        prelude!(),
+        r#"
+local n = 0
+for _, token in ipairs(redis.call('SMEMBERS', ARGV[1] .. ARGV[2] .. ':us:' .. ARGV[3])) do
+  n = n + remove(ARGV[1], ARGV[2], token, ARGV[3])
+end
+return n
+"#
+    ),
+);
+
+/// ARGV: prefix, app. Deletes every session of the app, its users' token sets and its
+/// users (node's killall). Returns how many `_sessions` members it removed.
+pub static KILLALL: Script = Script::new(
+    "killall",
+    concat!(
+        prelude!(),
+        r#"
+local base = ARGV[1] .. ARGV[2] .. ':'
+local members = redis.call('ZRANGE', base .. '_sessions', 0, -1)
+local ids = {}
+for _, m in ipairs(members) do
+  local token, id = split_member(m)
+  if token then
+    remove(ARGV[1], ARGV[2], token, id)
+    ids[id] = true
+  else
+    redis.call('ZREM', base .. '_sessions', m)
+  end
+end
+for id in pairs(ids) do
+  redis.call('DEL', base .. 'us:' .. id)
+  redis.call('ZREM', base .. '_users', id)
+end
+return #members
+"#
+    ),
+);
+
+/// ARGV: prefix, now, batch size. Deletes up to `batch` sessions whose expiry is due, with
+/// every index entry. Returns how many `SESSIONS` members it removed.
+pub static WIPE: Script = Script::new(
+    "wipe",
+    concat!(
+        prelude!(),
+        r#"
+local expiries = ARGV[1] .. 'SESSIONS'
+local members = redis.call('ZRANGEBYSCORE', expiries, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, m in ipairs(members) do
+  local sep = m:find(':', 1, true)
+  local token, id
+  if sep then token, id = split_member(m:sub(sep + 1)) end
+  if token then
+    remove(ARGV[1], m:sub(1, sep - 1), token, id)
+  else
+    redis.call('ZREM', expiries, m)
+  end
+end
+return #members
+"#
+    ),
+);
+
+/// ARGV: prefix, app, id. Returns the 8 fields of each of the user's sessions, flat.
+pub static SOID: Script = Script::new(
+    "soid",
+    concat!(
+        prelude!(),
+        r#"
+local base = ARGV[1] .. ARGV[2] .. ':'
+local out = {}
+for _, token in ipairs(redis.call('SMEMBERS', base .. 'us:' .. ARGV[3])) do
+  local f = read(base .. token)
+  for i = 1, 8 do out[#out + 1] = f[i] end
+end
+return out
+"#
+    ),
+);
+
+/// ARGV: prefix, app, lowest last-activity score. Returns the 8 fields of each session,
+/// flat, most recent first.
+pub static SOAPP: Script = Script::new(
+    "soapp",
+    concat!(
+        prelude!(),
+        r#"
+local base = ARGV[1] .. ARGV[2] .. ':'
+local out = {}
+for _, m in ipairs(redis.call('ZREVRANGEBYSCORE', base .. '_sessions', '+inf', ARGV[3])) do
+  local f = read(base .. m:sub(1, 64))
+  for i = 1, 8 do out[#out + 1] = f[i] end
+end
+return out
+"#
+    ),
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_is_the_hex_digest_redis_uses() {
+        let s = Script::new("t", "return 1");
+        // redis-cli SCRIPT LOAD "return 1"
+        assert_eq!(s.sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+    }
+}

@@ -1,0 +1,188 @@
+//! A session as node returns it, made from its hash fields (node's `_prepareSession`).
+
+use crate::data::{self, Data, StoredData};
+use crate::error::SessionError;
+use serde_json::{Map, Value};
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    /// Reads, as stored before this read.
+    pub r: u64,
+    /// Writes.
+    pub w: u64,
+    /// Timeout in seconds; the remaining time for `no_resave` sessions.
+    pub ttl: i64,
+    /// Seconds since the last activity.
+    pub idle: i64,
+    pub ip: String,
+    pub no_resave: bool,
+    pub d: Data,
+}
+
+/// The 8 fields of [`crate::keys::SESSION_FIELDS`], as Redis returned them.
+pub type Fields = [Option<Vec<u8>>; 8];
+
+/// A session read from Redis, with its `d` as stored (for `set`'s merge).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub session: Session,
+    pub stored: StoredData,
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A field as a number, the way Lua's `tonumber` and JS `Number` read decimal strings.
+fn number(field: &Option<Vec<u8>>) -> Option<f64> {
+    std::str::from_utf8(field.as_deref()?)
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+}
+
+fn counter(field: &Option<Vec<u8>>) -> u64 {
+    // Saturating float-to-int cast: a corrupt counter reads as 0, never panics.
+    number(field).map_or(0, |n| n as u64)
+}
+
+/// Makes the session from its fields at `now`: `None` when it does not exist, lacks its
+/// timestamps, or has expired (`ttl < idle`; expired sessions stay until wipe or kill).
+/// The scripts in [`crate::scripts`] apply the same rule, so the guest and Redis agree.
+pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, SessionError> {
+    let [id, r, w, ttl, d, la, ip, no_resave] = fields;
+    let (Some(id), Some(ttl), Some(la)) = (id, number(ttl), number(la)) else {
+        return Ok(None);
+    };
+    let idle = now as f64 - la;
+    if ttl < idle {
+        return Ok(None);
+    }
+    let no_resave = no_resave.as_deref() == Some(b"1");
+    let stored = StoredData::parse(d.as_deref().unwrap_or_default())?;
+    let session = Session {
+        id: text(id),
+        r: counter(r),
+        w: counter(w),
+        ttl: if no_resave { ttl - idle } else { ttl } as i64,
+        idle: idle as i64,
+        ip: text(ip.as_deref().unwrap_or_default()),
+        no_resave,
+        d: stored.visible(),
+    };
+    Ok(Some(Prepared { session, stored }))
+}
+
+impl Session {
+    /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("id".into(), self.id.clone().into());
+        o.insert("r".into(), self.r.into());
+        o.insert("w".into(), self.w.into());
+        o.insert("ttl".into(), self.ttl.into());
+        o.insert("idle".into(), self.idle.into());
+        o.insert("ip".into(), self.ip.clone().into());
+        if self.no_resave {
+            o.insert("no_resave".into(), true.into());
+        }
+        if !self.d.is_empty() {
+            o.insert("d".into(), data::to_json(&self.d));
+        }
+        Value::Object(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DataValue;
+    use serde_json::json;
+
+    fn fields(pairs: &[(usize, &str)]) -> Fields {
+        let mut f: Fields = Default::default();
+        for (i, v) in pairs {
+            f[*i] = Some(v.as_bytes().to_vec());
+        }
+        f
+    }
+
+    fn node_hash(la: i64, ttl: &str, extra: &[(usize, &str)]) -> Fields {
+        let la = la.to_string();
+        let mut pairs = vec![
+            (0, "user1"),
+            (1, "3"),
+            (2, "2"),
+            (3, ttl),
+            (5, la.as_str()),
+            (6, "::1"),
+        ];
+        pairs.extend_from_slice(extra);
+        fields(&pairs)
+    }
+
+    #[test]
+    fn missing_or_incomplete_hash_is_none() {
+        assert_eq!(prepare(&Default::default(), 100).unwrap(), None);
+        assert_eq!(prepare(&fields(&[(0, "u"), (3, "60")]), 100).unwrap(), None);
+    }
+
+    #[test]
+    fn live_until_idle_exceeds_ttl() {
+        let now = 1_000_000;
+        let s = prepare(&node_hash(now - 60, "60", &[]), now)
+            .unwrap()
+            .unwrap()
+            .session;
+        assert_eq!(
+            (s.id.as_str(), s.r, s.w, s.ttl, s.idle),
+            ("user1", 3, 2, 60, 60)
+        );
+        assert_eq!(prepare(&node_hash(now - 61, "60", &[]), now).unwrap(), None);
+    }
+
+    #[test]
+    fn no_resave_reports_the_remaining_ttl() {
+        let now = 1_000_000;
+        let s = prepare(&node_hash(now - 25, "100", &[(7, "1")]), now)
+            .unwrap()
+            .unwrap()
+            .session;
+        assert!(s.no_resave);
+        assert_eq!((s.ttl, s.idle), (75, 25));
+    }
+
+    #[test]
+    fn node_shape_json() {
+        let now = 1_000_000;
+        let p = prepare(&node_hash(now, "3600", &[(4, r#"{"a":1,"c":"x"}"#)]), now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            p.session.d[1],
+            ("c".to_owned(), DataValue::Text("x".into()))
+        );
+        assert_eq!(
+            serde_json::to_string(&p.session.to_json()).unwrap(),
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","d":{"a":1,"c":"x"}}"#
+        );
+        let p = prepare(&node_hash(now, "3600", &[(7, "1")]), now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.session.to_json()["no_resave"], json!(true));
+    }
+
+    #[test]
+    fn node_v4_float_ttl_is_read() {
+        let now = 1_000;
+        let s = prepare(&node_hash(now - 12, "12.7", &[]), now)
+            .unwrap()
+            .unwrap()
+            .session;
+        assert_eq!(s.ttl, 12);
+    }
+}

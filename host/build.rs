@@ -1,0 +1,60 @@
+//! Builds the session component (`guest/component`) for wasm32-wasip2 so the host can embed
+//! it: `cargo build --release` at the root then yields a self-contained `redis-sessions`.
+//!
+//! The nested cargo gets its own target directory (no lock shared with this build) and an
+//! environment cleaned of the outer build's target and flags.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_PACKAGE: &str = "redis-sessions-guest";
+const GUEST_ARTIFACT: &str = "redis_sessions_guest.wasm";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace root");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    for watched in ["guest", "wit", "Cargo.lock", "Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    // OUT_DIR is TARGET/PROFILE/build/PKG-HASH/out: share one guest build among profiles.
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map_or_else(|| out_dir.join("guest"), |t| t.join("wasm-guest"));
+    build_guest(root, &target_dir);
+
+    let built = target_dir.join("wasm32-wasip2/guest").join(GUEST_ARTIFACT);
+    std::fs::copy(&built, out_dir.join(GUEST_ARTIFACT))
+        .unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+}
+
+fn build_guest(root: &Path, target_dir: &Path) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "-p", GUEST_PACKAGE, "--target", "wasm32-wasip2"])
+        .args(["--profile", "guest", "--target-dir"])
+        .arg(target_dir);
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("running cargo for the guest component");
+    if !status.success() {
+        panic!(
+            "building the guest component failed ({status}). \
+             Is the target installed? `rustup target add wasm32-wasip2`"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! The `redis-sessions` command line: one session call per run, JSON on stdout.
+
+use crate::{Error, SessionError, Sessions, data};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+/// The Redis used when neither `--redis` nor `REDIS_URL` says otherwise.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// redis-sessions: sessions in Redis, in node redis-sessions' layout, run by a
+/// WebAssembly component.
+#[derive(Debug, Parser)]
+#[command(name = "redis-sessions", version)]
+pub struct Cli {
+    /// Redis URL [env: REDIS_URL] [default: redis://127.0.0.1:6379]
+    #[arg(long, global = true, value_name = "URL")]
+    pub redis: Option<String>,
+    /// Key namespace
+    #[arg(
+        long,
+        global = true,
+        env = "RS_NAMESPACE",
+        default_value = "rs",
+        value_name = "NS"
+    )]
+    pub namespace: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a session; prints {"token": ...}
+    Create {
+        app: String,
+        id: String,
+        ip: String,
+        /// Timeout in seconds (>= 10; default 7200)
+        #[arg(long, allow_negative_numbers = true)]
+        ttl: Option<i64>,
+        /// Custom data: a flat JSON object
+        #[arg(long, value_name = "JSON")]
+        d: Option<String>,
+        /// Expire ttl seconds after creation, however active
+        #[arg(long)]
+        no_resave: bool,
+    },
+    /// Read a session (counts as activity); prints it or null
+    Get { app: String, token: String },
+    /// Merge JSON into a session's data (null deletes a key); prints it or null
+    Set {
+        app: String,
+        token: String,
+        json: String,
+    },
+    /// Delete a session; prints {"kill": n}
+    Kill { app: String, token: String },
+    /// Count users active in the last dt seconds; prints {"activity": n}
+    Activity {
+        app: String,
+        #[arg(long, default_value_t = 600, allow_negative_numbers = true)]
+        dt: i64,
+    },
+    /// List a user's sessions; prints {"sessions": [...]}
+    Soid { app: String, id: String },
+    /// Delete a user's sessions; prints {"kill": n}
+    Killsoid { app: String, id: String },
+    /// List sessions active in the last dt seconds; prints {"sessions": [...]}
+    Soapp {
+        app: String,
+        #[arg(long, default_value_t = 600, allow_negative_numbers = true)]
+        dt: i64,
+    },
+    /// Delete every session of an app; prints {"kill": n}
+    Killall { app: String },
+    /// Delete expired sessions of every app; prints {"wiped": n}
+    Wipe,
+    /// Check Redis; prints PONG
+    Ping,
+}
+
+/// What a command prints.
+#[derive(Debug, PartialEq)]
+pub enum Output {
+    Json(Value),
+    Text(String),
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Json(v) => write!(f, "{v}"),
+            Output::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// `--redis`, else `$REDIS_URL`, else [`DEFAULT_REDIS_URL`].
+pub fn redis_url(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned())
+}
+
+/// The error as the CLI prints it: `{"name": ..., "message": ...}`.
+pub fn error_json(e: &Error) -> Value {
+    json!({ "name": e.name(), "message": e.to_string() })
+}
+
+fn parse_d(text: &str) -> Result<redis_sessions_core::DataInput, Error> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| SessionError::InvalidValue(format!("d is not valid JSON: {e}")))?;
+    Ok(data::input_from_json(&value)?)
+}
+
+fn session_or_null(s: Option<redis_sessions_core::Session>) -> Output {
+    Output::Json(s.map_or(Value::Null, |s| s.to_json()))
+}
+
+fn session_list(list: Vec<redis_sessions_core::Session>) -> Output {
+    let list: Vec<Value> = list.iter().map(|s| s.to_json()).collect();
+    Output::Json(json!({ "sessions": list }))
+}
+
+/// Runs one command against `sessions`.
+pub async fn run(sessions: &Sessions, command: Command) -> Result<Output, Error> {
+    Ok(match command {
+        Command::Create {
+            app,
+            id,
+            ip,
+            ttl,
+            d,
+            no_resave,
+        } => {
+            let d = d.as_deref().map(parse_d).transpose()?;
+            let token = sessions
+                .create(&app, &id, &ip, ttl, d.as_ref(), no_resave)
+                .await?;
+            Output::Json(json!({ "token": token }))
+        }
+        Command::Get { app, token } => session_or_null(sessions.get(&app, &token).await?),
+        Command::Set { app, token, json } => {
+            let d = parse_d(&json)?;
+            session_or_null(sessions.set(&app, &token, &d).await?)
+        }
+        Command::Kill { app, token } => {
+            Output::Json(json!({ "kill": sessions.kill(&app, &token).await? }))
+        }
+        Command::Activity { app, dt } => {
+            Output::Json(json!({ "activity": sessions.activity(&app, dt).await? }))
+        }
+        Command::Soid { app, id } => session_list(sessions.soid(&app, &id).await?),
+        Command::Killsoid { app, id } => {
+            Output::Json(json!({ "kill": sessions.killsoid(&app, &id).await? }))
+        }
+        Command::Soapp { app, dt } => session_list(sessions.soapp(&app, dt).await?),
+        Command::Killall { app } => Output::Json(json!({ "kill": sessions.killall(&app).await? })),
+        Command::Wipe => Output::Json(json!({ "wiped": sessions.wipe().await? })),
+        Command::Ping => Output::Text(sessions.ping().await?),
+    })
+}

@@ -1,0 +1,162 @@
+//! The `redis` capability: the component's commands sent over a shared, reconnecting
+//! [`ConnectionManager`].
+//!
+//! Redis calls are free functions; the `Host` impl only delegates. Errors become the WIT
+//! `redis.error`, which the component turns into a `store` error; whether Redis was
+//! unreachable is also remembered here so the host can report it as such (HTTP 503).
+
+use crate::bindings::redis::{self as wit, Element, Reply};
+use crate::state::InstanceState;
+use redis::aio::ConnectionManager;
+use redis::{Cmd, ErrorKind, RedisError, Value};
+use std::time::Duration;
+
+/// The Redis side of one component instance.
+pub(crate) struct RedisCtx {
+    conn: ConnectionManager,
+    /// Set when a call in progress found Redis unreachable.
+    pub(crate) unavailable: Option<String>,
+}
+
+impl RedisCtx {
+    pub(crate) fn new(conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            unavailable: None,
+        }
+    }
+}
+
+/// How long to wait for a connection, and for a reply. Finite, so a dead Redis gives an
+/// error rather than a hang; generous, so a large `killall` or `wipe` script still fits.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to `url` once (failing fast when Redis is not there); the manager then
+/// reconnects by itself, so a Redis restart is survived.
+pub async fn connect(url: &str) -> Result<ConnectionManager, RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(1);
+    ConnectionManager::new_with_config(client, config).await
+}
+
+fn to_cmd(command: Vec<Vec<u8>>) -> Cmd {
+    let mut cmd = Cmd::new();
+    for arg in command {
+        cmd.arg(arg);
+    }
+    cmd
+}
+
+fn is_unavailable(e: &RedisError) -> bool {
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.kind() == ErrorKind::Io
+}
+
+fn to_wit_error(ctx: &mut RedisCtx, e: RedisError) -> wit::Error {
+    if is_unavailable(&e) {
+        let message = e.to_string();
+        ctx.unavailable = Some(message.clone());
+        return wit::Error::Unavailable(message);
+    }
+    // Server errors read as Redis prints them: code first (`NOSCRIPT No matching script...`).
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => wit::Error::Server(format!("{code} {detail}")),
+        _ => wit::Error::Server(e.to_string()),
+    }
+}
+
+fn element(v: Value) -> Result<Element, wit::Error> {
+    Ok(match v {
+        Value::Nil => Element::Nil,
+        Value::Int(n) => Element::Integer(n),
+        Value::BulkString(b) => Element::Bulk(b),
+        Value::SimpleString(s) => Element::Status(s),
+        Value::Okay => Element::Status("OK".into()),
+        Value::Boolean(b) => Element::Integer(i64::from(b)),
+        Value::Double(f) => Element::Bulk(f.to_string().into_bytes()),
+        Value::VerbatimString { text, .. } => Element::Bulk(text.into_bytes()),
+        other => {
+            return Err(wit::Error::UnsupportedReply(format!(
+                "nested deeper than one array level: {other:?}"
+            )));
+        }
+    })
+}
+
+fn reply(v: Value) -> Result<Reply, wit::Error> {
+    Ok(match v {
+        Value::Array(items) | Value::Set(items) => {
+            Reply::Array(items.into_iter().map(element).collect::<Result<_, _>>()?)
+        }
+        Value::Map(pairs) => Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [element(k), element(v)])
+                .collect::<Result<_, _>>()?,
+        ),
+        other => match element(other)? {
+            Element::Nil => Reply::Nil,
+            Element::Integer(n) => Reply::Integer(n),
+            Element::Bulk(b) => Reply::Bulk(b),
+            Element::Status(s) => Reply::Status(s),
+        },
+    })
+}
+
+async fn execute(ctx: &mut RedisCtx, command: Vec<Vec<u8>>) -> Result<Reply, wit::Error> {
+    let result = to_cmd(command).query_async::<Value>(&mut ctx.conn).await;
+    match result {
+        Ok(v) => reply(v),
+        Err(e) => Err(to_wit_error(ctx, e)),
+    }
+}
+
+async fn batch(
+    ctx: &mut RedisCtx,
+    commands: Vec<Vec<Vec<u8>>>,
+    atomic: bool,
+) -> Result<Vec<Reply>, wit::Error> {
+    if commands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = commands.len();
+    let mut pipe = redis::pipe();
+    if atomic {
+        pipe.atomic();
+    }
+    for command in commands {
+        pipe.add_command(to_cmd(command));
+    }
+    let values = match pipe.query_async::<Vec<Value>>(&mut ctx.conn).await {
+        Ok(values) => values,
+        Err(e) => return Err(to_wit_error(ctx, e)),
+    };
+    if values.len() != count {
+        return Err(wit::Error::UnsupportedReply(format!(
+            "{count} commands got {} replies",
+            values.len()
+        )));
+    }
+    values.into_iter().map(reply).collect()
+}
+
+impl wit::Host for InstanceState {
+    async fn execute(&mut self, command: Vec<Vec<u8>>) -> Result<Reply, wit::Error> {
+        execute(&mut self.redis, command).await
+    }
+
+    async fn pipeline(&mut self, commands: Vec<Vec<Vec<u8>>>) -> Result<Vec<Reply>, wit::Error> {
+        batch(&mut self.redis, commands, false).await
+    }
+
+    async fn transaction(&mut self, commands: Vec<Vec<Vec<u8>>>) -> Result<Vec<Reply>, wit::Error> {
+        batch(&mut self.redis, commands, true).await
+    }
+}

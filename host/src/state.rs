@@ -1,0 +1,53 @@
+//! What one component instance's `Store` holds: WASI (clocks, random), the Redis
+//! capability, and the instance's configuration.
+
+use crate::bindings::config;
+use crate::clocks::{ClockHandle, SharedClock};
+use crate::redis::RedisCtx;
+use redis::aio::ConnectionManager;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub(crate) struct InstanceState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) redis: RedisCtx,
+    namespace: Arc<str>,
+}
+
+impl InstanceState {
+    /// No environment, arguments, files or stdio: the component gets clocks, random and
+    /// the imports of its world, nothing else.
+    pub(crate) fn new(
+        conn: ConnectionManager,
+        namespace: Arc<str>,
+        clock: Option<&SharedClock>,
+    ) -> Self {
+        let mut wasi = WasiCtx::builder();
+        if let Some(clock) = clock {
+            wasi.wall_clock(ClockHandle(clock.clone()));
+        }
+        Self {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            redis: RedisCtx::new(conn),
+            namespace,
+        }
+    }
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl config::Host for InstanceState {
+    async fn namespace(&mut self) -> String {
+        self.namespace.to_string()
+    }
+}
