@@ -1,1 +1,551 @@
+//! Every session method through the host and the component, against a real redis-server.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod support;
+
+use redis_sessions::{DataValue, Error, ManualClock, SessionError};
+use serde_json::json;
+use support::{RedisServer, T0, d};
+
+const APP: &str = "myapp";
+
+fn message(e: Error) -> (String, &'static str) {
+    (e.to_string(), e.name())
+}
+
+#[tokio::test]
+async fn create_and_get_return_nodes_session_shape() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let token = s
+        .create(APP, "user1", "127.0.0.1", Some(3600), None, false)
+        .await
+        .unwrap();
+    assert_eq!(token.len(), 64);
+    assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()));
+
+    let first = s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!(
+        first.to_json().to_string(),
+        r#"{"id":"user1","r":1,"w":1,"ttl":3600,"idle":0,"ip":"127.0.0.1"}"#
+    );
+    clock.advance(5);
+    let second = s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!((second.r, second.w, second.idle), (2, 1, 5));
+    assert_eq!(s.ping().await.unwrap(), "PONG");
+}
+
+#[tokio::test]
+async fn tokens_are_distinct() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let mut tokens = std::collections::HashSet::new();
+    for _ in 0..50 {
+        tokens.insert(s.create(APP, "u", "::1", None, None, false).await.unwrap());
+    }
+    assert_eq!(tokens.len(), 50);
+}
+
+#[tokio::test]
+async fn create_validation_follows_nodes_order_and_messages() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let create = |app: &'static str, id: &'static str, ip: &'static str, ttl: Option<i64>| {
+        let s = s.clone();
+        async move { s.create(app, id, ip, ttl, None, false).await.unwrap_err() }
+    };
+    let cases = [
+        (
+            create("", "", "", None).await,
+            "No app supplied",
+            "missingParameter",
+        ),
+        (
+            create("a", "u", "ip", None).await,
+            "Invalid app format",
+            "invalidFormat",
+        ),
+        (
+            create("a.b.c", "u", "ip", None).await,
+            "Invalid app format",
+            "invalidFormat",
+        ),
+        (
+            create(APP, "", "", None).await,
+            "No id supplied",
+            "missingParameter",
+        ),
+        (
+            create(APP, "a\nb", "ip", None).await,
+            "Invalid id format",
+            "invalidFormat",
+        ),
+        (
+            create(APP, "u\u{2028}", "ip", None).await,
+            "Invalid id format",
+            "invalidFormat",
+        ),
+        (
+            create(APP, "u", "", None).await,
+            "No ip supplied",
+            "missingParameter",
+        ),
+        (
+            create(APP, "u", "1234567890123456789012345678901234567890", None).await,
+            "Invalid ip format",
+            "invalidFormat",
+        ),
+        (
+            create(APP, "u", "ip", Some(9)).await,
+            "ttl must be a positive integer >= 10",
+            "invalidValue",
+        ),
+        (
+            create(APP, "u", "ip", Some(-100)).await,
+            "ttl must be a positive integer >= 10",
+            "invalidValue",
+        ),
+    ];
+    for (err, text, name) in cases {
+        assert_eq!(message(err), (text.to_owned(), name));
+    }
+    let long_id = "x".repeat(129);
+    let err = s
+        .create(APP, &long_id, "ip", None, None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Invalid id format");
+
+    let err = s
+        .create(APP, "u", "ip", None, Some(&vec![]), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        message(err),
+        ("d must containt at least one key.".into(), "invalidValue")
+    );
+    let nan = vec![("x".to_owned(), Some(DataValue::Float(f64::NAN)))];
+    let err = s
+        .create(APP, "u", "ip", None, Some(&nan), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "d.x must be a finite number");
+
+    // Nothing was written by any failed call.
+    let mut raw = server.raw().await;
+    assert!(support::keys(&mut raw).await.is_empty());
+}
+
+#[tokio::test]
+async fn other_methods_validate_app_token_id_and_delta_time() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let bad_token = "x".repeat(63);
+    let ok_token = "x".repeat(64);
+    let dd = d(json!({"a": 1}));
+    let errors = vec![
+        (s.get(APP, "").await.unwrap_err(), "No token supplied"),
+        (
+            s.get(APP, &bad_token).await.unwrap_err(),
+            "Invalid token format",
+        ),
+        (s.get("", &ok_token).await.unwrap_err(), "No app supplied"),
+        (
+            s.set(APP, &bad_token, &dd).await.unwrap_err(),
+            "Invalid token format",
+        ),
+        (
+            s.set(APP, &ok_token, &vec![]).await.unwrap_err(),
+            "d must containt at least one key.",
+        ),
+        (
+            s.kill(APP, "tok-en").await.unwrap_err(),
+            "Invalid token format",
+        ),
+        (
+            s.activity(APP, 9).await.unwrap_err(),
+            "deltaTime must be a positive integer >= 10",
+        ),
+        (
+            s.soapp(APP, 0).await.unwrap_err(),
+            "deltaTime must be a positive integer >= 10",
+        ),
+        (s.soid(APP, "").await.unwrap_err(), "No id supplied"),
+        (
+            s.killsoid(APP, "a\rb").await.unwrap_err(),
+            "Invalid id format",
+        ),
+        (s.killall("x").await.unwrap_err(), "Invalid app format"),
+    ];
+    for (err, text) in errors {
+        assert!(err.is_validation(), "{err:?}");
+        assert_eq!(err.to_string(), text);
+    }
+    // A valid but unknown token is not an error.
+    assert_eq!(s.get(APP, &ok_token).await.unwrap(), None);
+    assert_eq!(s.set(APP, &ok_token, &dd).await.unwrap(), None);
+    assert_eq!(s.kill(APP, &ok_token).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn set_merges_like_node_and_null_deletes() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let token = s
+        .create(
+            APP,
+            "u1",
+            "::1",
+            None,
+            Some(&d(json!({"c": 1, "a": 2}))),
+            false,
+        )
+        .await
+        .unwrap();
+    clock.advance(3);
+    let after = s
+        .set(APP, &token, &d(json!({"a": null, "b": 3, "c": 4})))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.to_json()["d"], json!({"c": 4, "b": 3}));
+    assert_eq!((after.r, after.w, after.idle), (1, 2, 3));
+
+    let mut raw = server.raw().await;
+    let key = format!("rs:{APP}:{token}");
+    let stored: String = redis::cmd("HGET")
+        .arg(&key)
+        .arg("d")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(stored, r#"{"c":4,"b":3}"#);
+
+    // Deleting every key removes the field (never stored as {}).
+    let emptied = s
+        .set(APP, &token, &d(json!({"c": null, "b": null})))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(emptied.d.is_empty());
+    assert_eq!(emptied.w, 3);
+    let field: Option<String> = redis::cmd("HGET")
+        .arg(&key)
+        .arg("d")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(field, None);
+    // A create whose d is all null stores no d either.
+    let t2 = s
+        .create(APP, "u2", "::1", None, Some(&d(json!({"x": null}))), false)
+        .await
+        .unwrap();
+    let field: Option<String> = redis::cmd("HGET")
+        .arg(format!("rs:{APP}:{t2}"))
+        .arg("d")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(field, None);
+}
+
+#[tokio::test]
+async fn d_values_round_trip_with_their_types() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let data = json!({
+        "unicode": "Grüße 😀 \u{2028} 中文",
+        "quotes": "\"q\" 'single' \\ back/slash",
+        "control": "nl\n tab\t cr\r nul\u{0} bell\u{7} esc\u{1b}",
+        "int": 42, "neg": -7, "max": i64::MAX, "min": i64::MIN,
+        "f": 20.212, "big": 1e21, "small": 1e-7, "sum": 0.1 + 0.2,
+        "t": true, "f2": false, "empty": "",
+    });
+    let token = s
+        .create(APP, "u", "::1", None, Some(&d(data.clone())), false)
+        .await
+        .unwrap();
+    let got = s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!(got.to_json()["d"], data);
+    assert_eq!(got.d[3], ("int".to_owned(), DataValue::Integer(42)));
+    assert_eq!(got.d[7], ("f".to_owned(), DataValue::Float(20.212)));
+
+    // Stored exactly as node's JSON.stringify writes it.
+    let mut raw = server.raw().await;
+    let stored: String = redis::cmd("HGET")
+        .arg(format!("rs:{APP}:{token}"))
+        .arg("d")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(
+        stored.contains(r#""control":"nl\n tab\t cr\r nul\u0000 bell\u0007 esc\u001b""#),
+        "{stored}"
+    );
+    assert!(
+        stored.contains("\"unicode\":\"Grüße 😀 \u{2028} 中文\""),
+        "{stored}"
+    );
+    assert!(
+        stored.contains(r#""big":1e+21,"small":1e-7,"sum":0.30000000000000004"#),
+        "{stored}"
+    );
+    assert!(
+        stored.contains(r#""max":9223372036854775807,"min":-9223372036854775808"#),
+        "{stored}"
+    );
+}
+
+#[tokio::test]
+async fn ids_with_colons_and_utf8_are_listed_and_killed_without_leaks() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let ids = ["a:b:c", "jöhn@exämple.com", "😀:1"];
+    for id in ids {
+        s.create(APP, id, "::ffff:10.0.0.1", None, None, false)
+            .await
+            .unwrap();
+        s.create(APP, id, "::ffff:10.0.0.1", None, None, false)
+            .await
+            .unwrap();
+    }
+    for id in ids {
+        let list = s.soid(APP, id).await.unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list.iter().all(|x| x.id == id));
+    }
+    assert_eq!(s.killsoid(APP, ids[0]).await.unwrap(), 2);
+    assert_eq!(s.killsoid(APP, ids[0]).await.unwrap(), 0);
+    assert_eq!(s.activity(APP, 600).await.unwrap(), 2);
+    assert_eq!(s.killall(APP).await.unwrap(), 4);
+    let mut raw = server.raw().await;
+    assert!(
+        support::keys(&mut raw).await.is_empty(),
+        "killall leaves nothing behind"
+    );
+}
+
+#[tokio::test]
+async fn expiry_follows_the_clock_and_wipe_removes_expired_sessions() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let short = s
+        .create(APP, "a:1", "ip", Some(10), None, false)
+        .await
+        .unwrap();
+    let long = s
+        .create(APP, "b", "ip", Some(100), None, false)
+        .await
+        .unwrap();
+    let other_app = s
+        .create("otherapp", "c", "ip", Some(10), None, false)
+        .await
+        .unwrap();
+
+    clock.advance(10);
+    assert!(
+        s.get(APP, &short).await.unwrap().is_some(),
+        "idle == ttl is still live"
+    );
+    clock.advance(11);
+    assert_eq!(s.get(APP, &short).await.unwrap(), None);
+    assert_eq!(
+        s.kill(APP, &short).await.unwrap(),
+        0,
+        "node cannot kill an expired session"
+    );
+    assert_eq!(s.soid(APP, "a:1").await.unwrap(), vec![]);
+    assert_eq!(s.soapp(APP, 600).await.unwrap().len(), 1);
+    // node counts users until wipe removes them.
+    assert_eq!(s.activity(APP, 600).await.unwrap(), 2);
+
+    assert_eq!(s.wipe().await.unwrap(), 2, "the short session of each app");
+    assert_eq!(s.wipe().await.unwrap(), 0);
+    assert_eq!(s.activity(APP, 600).await.unwrap(), 1);
+    assert!(s.get(APP, &long).await.unwrap().is_some());
+    assert_eq!(s.get("otherapp", &other_app).await.unwrap(), None);
+
+    let mut raw = server.raw().await;
+    let expected = vec![
+        "rs:SESSIONS".to_owned(),
+        format!("rs:{APP}:_sessions"),
+        format!("rs:{APP}:_users"),
+        format!("rs:{APP}:{long}"),
+        format!("rs:{APP}:us:b"),
+    ];
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(support::keys(&mut raw).await, expected);
+}
+
+#[tokio::test]
+async fn get_slides_the_expiry_window() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let token = s
+        .create(APP, "u", "ip", Some(100), None, false)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        clock.advance(60);
+        let got = s.get(APP, &token).await.unwrap().unwrap();
+        assert_eq!((got.ttl, got.idle), (100, 60));
+    }
+    clock.advance(101);
+    assert_eq!(s.get(APP, &token).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn no_resave_sessions_expire_ttl_after_creation() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let token = s
+        .create(APP, "u", "ip", Some(100), None, true)
+        .await
+        .unwrap();
+    clock.advance(30);
+    let got = s.get(APP, &token).await.unwrap().unwrap();
+    assert!(got.no_resave);
+    assert_eq!((got.ttl, got.idle), (70, 30));
+    // idle == 1 is where node drifts a second early; here the deadline stays.
+    clock.advance(1);
+    assert_eq!(s.get(APP, &token).await.unwrap().unwrap().ttl, 69);
+    clock.advance(29);
+    let set = s
+        .set(APP, &token, &d(json!({"k": "v"})))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (set.ttl, set.w),
+        (40, 2),
+        "set returns the real w (node says 0)"
+    );
+    assert_eq!(set.to_json()["no_resave"], json!(true));
+
+    let mut raw = server.raw().await;
+    let score: f64 = redis::cmd("ZSCORE")
+        .arg("rs:SESSIONS")
+        .arg(format!("{APP}:{token}:u"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(score, (T0 + 100) as f64);
+    clock.advance(40);
+    assert_eq!(s.get(APP, &token).await.unwrap().unwrap().ttl, 0);
+    clock.advance(1);
+    assert_eq!(s.get(APP, &token).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn activity_and_soapp_count_the_window() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    s.create(APP, "old", "ip", None, None, false).await.unwrap();
+    clock.advance(100);
+    s.create(APP, "new", "ip", None, None, false).await.unwrap();
+    s.create(APP, "new", "ip", None, None, false).await.unwrap();
+    clock.advance(10);
+    assert_eq!(
+        s.activity(APP, 10).await.unwrap(),
+        1,
+        "the lower bound is inclusive"
+    );
+    assert_eq!(s.activity(APP, 110).await.unwrap(), 2);
+    let recent = s.soapp(APP, 10).await.unwrap();
+    assert_eq!(recent.len(), 2);
+    assert!(recent.iter().all(|x| x.id == "new"));
+    let all = s.soapp(APP, 600).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].id, "old", "most recent first");
+    assert_eq!(s.activity("emptyapp", 600).await.unwrap(), 0);
+    assert_eq!(s.soapp("emptyapp", 600).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn kill_removes_the_session_and_its_index_entries() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let t1 = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    let t2 = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    assert_eq!(s.kill(APP, &t1).await.unwrap(), 1);
+    assert_eq!(s.kill(APP, &t1).await.unwrap(), 0);
+    assert_eq!(
+        s.activity(APP, 600).await.unwrap(),
+        1,
+        "the user still has a session"
+    );
+    assert_eq!(s.kill(APP, &t2).await.unwrap(), 1);
+    assert_eq!(s.activity(APP, 600).await.unwrap(), 0);
+    let mut raw = server.raw().await;
+    assert!(support::keys(&mut raw).await.is_empty());
+}
+
+#[tokio::test]
+async fn namespaces_are_separate() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let a = server.sessions_in("rs", &clock).await;
+    let b = server.sessions_in("tenant2", &clock).await;
+    let token = a.create(APP, "u", "ip", None, None, false).await.unwrap();
+    assert_eq!(b.get(APP, &token).await.unwrap(), None);
+    assert_eq!(b.killall(APP).await.unwrap(), 0);
+    assert!(a.get(APP, &token).await.unwrap().is_some());
+    let mut raw = server.raw().await;
+    b.create(APP, "u", "ip", None, None, false).await.unwrap();
+    assert!(
+        support::keys(&mut raw)
+            .await
+            .iter()
+            .any(|k| k.starts_with("tenant2:"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sets_of_distinct_keys_lose_nothing() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let (s, token) = (s.clone(), token.clone());
+            tokio::spawn(async move { s.set(APP, &token, &d(json!({ format!("k{i}"): i }))).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap().unwrap();
+    }
+    let got = s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!(got.d.len(), 64);
+    assert_eq!(got.w, 65);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_an_error_not_a_hang() {
+    let mut server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    s.ping().await.unwrap();
+    server.stop();
+    let err = s.get(APP, &"x".repeat(64)).await.unwrap_err();
+    assert_eq!(err.name(), "redisUnavailable", "{err:?}");
+    let err = s
+        .create(APP, "u", "ip", None, None, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    // Validation still answers without Redis.
+    let err = s.get(APP, "bad").await.unwrap_err();
+    assert_eq!(err.to_string(), "Invalid token format");
+    assert!(matches!(
+        err,
+        Error::Session(SessionError::InvalidFormat(_))
+    ));
+}

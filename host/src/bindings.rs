@@ -7,5 +7,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::redis_sessions::store::sessions;
-pub use redis_sessions::store::{config, redis};
+pub use self::exports::redis_sessions::store::sessions;
+pub use self::redis_sessions::store::{config, redis};
