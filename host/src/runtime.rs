@@ -130,12 +130,26 @@ fn load(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Compo
     Ok(component)
 }
 
-/// Write-then-rename, so a concurrent reader never maps a half-written file.
+/// Compiled components kept in the cache directory; older ones are removed.
+const CACHE_ENTRIES: usize = 8;
+
+/// Write-then-rename, so a concurrent reader never maps a half-written file; then drop
+/// the oldest entries so upgrades do not pile up artifacts.
 fn store_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".tmp-{}", std::process::id()));
     std::fs::write(&tmp, data)?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, old) in entries.into_iter().skip(CACHE_ENTRIES) {
+        let _ = std::fs::remove_file(old);
+    }
+    Ok(())
 }
 
 #[expect(
