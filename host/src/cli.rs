@@ -30,6 +30,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Call(Call),
+    /// Serve the session API over HTTP (rest-sessions' routes) until SIGINT/SIGTERM
+    Serve(ServeArgs),
+}
+
+/// The one-shot session calls.
+#[derive(Debug, Subcommand)]
+pub enum Call {
     /// Create a session; prints {"token": ...}
     Create {
         app: String,
@@ -79,6 +88,53 @@ pub enum Command {
     Ping,
 }
 
+/// `serve`'s options. Environment as rest-sessions: RS_PORT, RS_REDISHOST, RS_REDISPORT,
+/// RS_NAMESPACE, plus REDIS_URL.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:$RS_PORT, else 127.0.0.1:3000]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// Seconds between wipes of expired sessions; 0 disables, minimum 10
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wipe: u64,
+}
+
+impl ServeArgs {
+    /// `--listen`, else `127.0.0.1:$RS_PORT`, else `127.0.0.1:3000`.
+    pub fn listen_addr(&self) -> String {
+        self.listen.clone().unwrap_or_else(|| {
+            let port = env_var("RS_PORT").unwrap_or_else(|| "3000".into());
+            format!("127.0.0.1:{port}")
+        })
+    }
+
+    /// node's wipe option: 0 disables, anything below 10 becomes 10.
+    pub fn wipe_every(&self) -> Option<std::time::Duration> {
+        (self.wipe > 0).then(|| std::time::Duration::from_secs(self.wipe.max(10)))
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The Redis `serve` uses: `--redis`, else `$REDIS_URL`, else rest-sessions'
+/// `$RS_REDISHOST`/`$RS_REDISPORT`, else [`DEFAULT_REDIS_URL`].
+pub fn serve_redis_url(flag: Option<&str>) -> String {
+    if flag.is_some() || env_var("REDIS_URL").is_some() {
+        return redis_url(flag);
+    }
+    match (env_var("RS_REDISHOST"), env_var("RS_REDISPORT")) {
+        (None, None) => DEFAULT_REDIS_URL.to_owned(),
+        (host, port) => format!(
+            "redis://{}:{}",
+            host.as_deref().unwrap_or("127.0.0.1"),
+            port.as_deref().unwrap_or("6379")
+        ),
+    }
+}
+
 /// What a command prints.
 #[derive(Debug, PartialEq)]
 pub enum Output {
@@ -98,7 +154,7 @@ impl std::fmt::Display for Output {
 /// `--redis`, else `$REDIS_URL`, else [`DEFAULT_REDIS_URL`].
 pub fn redis_url(flag: Option<&str>) -> String {
     flag.map(str::to_owned)
-        .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()))
+        .or_else(|| env_var("REDIS_URL"))
         .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned())
 }
 
@@ -122,10 +178,36 @@ fn session_list(list: Vec<redis_sessions_core::Session>) -> Output {
     Output::Json(json!({ "sessions": list }))
 }
 
+/// Runs `serve` until SIGINT/SIGTERM. Errors are one line for a person to act on.
+pub async fn serve(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Result<(), String> {
+    let url = serve_redis_url(redis);
+    let sessions = Sessions::connect(&url, namespace)
+        .await
+        .map_err(|e| match e {
+            Error::Connect { .. } => {
+                format!("{e}. Start Redis there, or point --redis (or REDIS_URL) at a running one.")
+            }
+            e => e.to_string(),
+        })?;
+    let addr = args.listen_addr();
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let wipe = args.wipe_every();
+    tracing::info!(
+        "listening on http://{addr} (Redis {}, namespace {namespace:?}, wipe {})",
+        crate::redact_url(&url),
+        wipe.map_or_else(|| "off".to_owned(), |w| format!("every {}s", w.as_secs())),
+    );
+    crate::http::serve(listener, sessions, wipe, crate::http::shutdown_signal())
+        .await
+        .map_err(|e| format!("serving on {addr}: {e}"))
+}
+
 /// Runs one command against `sessions`.
-pub async fn run(sessions: &Sessions, command: Command) -> Result<Output, Error> {
-    Ok(match command {
-        Command::Create {
+pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
+    Ok(match call {
+        Call::Create {
             app,
             id,
             ip,
@@ -139,24 +221,24 @@ pub async fn run(sessions: &Sessions, command: Command) -> Result<Output, Error>
                 .await?;
             Output::Json(json!({ "token": token }))
         }
-        Command::Get { app, token } => session_or_null(sessions.get(&app, &token).await?),
-        Command::Set { app, token, json } => {
+        Call::Get { app, token } => session_or_null(sessions.get(&app, &token).await?),
+        Call::Set { app, token, json } => {
             let d = parse_d(&json)?;
             session_or_null(sessions.set(&app, &token, &d).await?)
         }
-        Command::Kill { app, token } => {
+        Call::Kill { app, token } => {
             Output::Json(json!({ "kill": sessions.kill(&app, &token).await? }))
         }
-        Command::Activity { app, dt } => {
+        Call::Activity { app, dt } => {
             Output::Json(json!({ "activity": sessions.activity(&app, dt).await? }))
         }
-        Command::Soid { app, id } => session_list(sessions.soid(&app, &id).await?),
-        Command::Killsoid { app, id } => {
+        Call::Soid { app, id } => session_list(sessions.soid(&app, &id).await?),
+        Call::Killsoid { app, id } => {
             Output::Json(json!({ "kill": sessions.killsoid(&app, &id).await? }))
         }
-        Command::Soapp { app, dt } => session_list(sessions.soapp(&app, dt).await?),
-        Command::Killall { app } => Output::Json(json!({ "kill": sessions.killall(&app).await? })),
-        Command::Wipe => Output::Json(json!({ "wiped": sessions.wipe().await? })),
-        Command::Ping => Output::Text(sessions.ping().await?),
+        Call::Soapp { app, dt } => session_list(sessions.soapp(&app, dt).await?),
+        Call::Killall { app } => Output::Json(json!({ "kill": sessions.killall(&app).await? })),
+        Call::Wipe => Output::Json(json!({ "wiped": sessions.wipe().await? })),
+        Call::Ping => Output::Text(sessions.ping().await?),
     })
 }

@@ -18,6 +18,7 @@ mod bindings;
 pub mod cli;
 pub mod clocks;
 mod error;
+pub mod http;
 pub mod redis;
 pub mod runtime;
 mod sessions;

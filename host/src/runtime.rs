@@ -145,7 +145,7 @@ fn store_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()>
         .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (_, old) in entries.into_iter().skip(CACHE_ENTRIES) {
         let _ = std::fs::remove_file(old);
     }

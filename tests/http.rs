@@ -1,0 +1,516 @@
+//! `redis-sessions serve`: rest-sessions' routes over real HTTP, against a real redis-server.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod support;
+
+use redis_sessions::{ManualClock, Sessions, http};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{RedisServer, T0};
+use tokio::sync::oneshot;
+
+/// The service on a free port, stopped when dropped.
+struct Service {
+    base: String,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Service {
+    async fn start(sessions: Sessions, wipe_every: Option<Duration>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(http::serve(listener, sessions, wipe_every, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<&str>) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json; charset=utf-8",
+            "{path}"
+        );
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<&str>) -> Value {
+        let (status, value) = self.call(method, path, body).await;
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {value}");
+        value
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
+    let clock = ManualClock::new(T0);
+    let service = Service::start(server.sessions(&clock).await, None).await;
+    (service, clock)
+}
+
+fn token(v: &Value) -> String {
+    v["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_route_answers_like_rest_sessions() {
+    let server = RedisServer::start();
+    let (svc, clock) = setup(&server).await;
+    let t = token(
+        &svc.ok(
+            "PUT",
+            "/myapp/create/user1?ip=127.0.0.1&ttl=3600",
+            Some(r#"{"a":1,"c":"x"}"#),
+        )
+        .await,
+    );
+    assert_eq!(t.len(), 64);
+    clock.advance(2);
+    assert_eq!(
+        svc.ok("GET", &format!("/myapp/get/{t}"), None).await,
+        json!({"id":"user1","r":1,"w":1,"ttl":3600,"idle":2,"ip":"127.0.0.1","d":{"a":1,"c":"x"}})
+    );
+    let set = svc
+        .ok(
+            "POST",
+            &format!("/myapp/set/{t}"),
+            Some(r#"{"a":null,"b":true}"#),
+        )
+        .await;
+    assert_eq!(
+        (set["w"].clone(), set["d"].clone()),
+        (json!(2), json!({"c":"x","b":true}))
+    );
+
+    let nr = token(
+        &svc.ok("PUT", "/myapp/create/user2?ip=::1&no_resave=true", None)
+            .await,
+    );
+    let got = svc.ok("GET", &format!("/myapp/get/{nr}"), None).await;
+    assert_eq!(
+        (got["no_resave"].clone(), got.get("d")),
+        (json!(true), None)
+    );
+
+    assert_eq!(
+        svc.ok("GET", "/myapp/activity?dt=600", None).await,
+        json!({"activity": 2})
+    );
+    let recent = svc.ok("GET", "/myapp/soapp?dt=600", None).await;
+    assert_eq!(recent["sessions"].as_array().unwrap().len(), 2);
+    let mine = svc.ok("GET", "/myapp/soid/user1", None).await;
+    assert_eq!(mine["sessions"][0]["id"], "user1");
+    assert_eq!(
+        svc.ok("DELETE", &format!("/myapp/kill/{t}"), None).await,
+        json!({"kill": 1})
+    );
+    assert_eq!(
+        svc.ok("DELETE", "/myapp/killsoid/user2", None).await,
+        json!({"kill": 1})
+    );
+    svc.ok("PUT", "/myapp/create/user3?ip=::1", Some("{}"))
+        .await;
+    assert_eq!(
+        svc.ok("DELETE", "/myapp/killall", None).await,
+        json!({"kill": 1})
+    );
+    assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
+    let mut raw = server.raw().await;
+    assert!(support::keys(&mut raw).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_or_expired_session_is_an_empty_object() {
+    let server = RedisServer::start();
+    let (svc, clock) = setup(&server).await;
+    let unknown = "x".repeat(64);
+    assert_eq!(
+        svc.ok("GET", &format!("/myapp/get/{unknown}"), None).await,
+        json!({})
+    );
+    assert_eq!(
+        svc.ok("POST", &format!("/myapp/set/{unknown}"), Some(r#"{"a":1}"#))
+            .await,
+        json!({})
+    );
+    let t = token(&svc.ok("PUT", "/myapp/create/u?ip=ip&ttl=10", None).await);
+    clock.advance(11);
+    assert_eq!(
+        svc.ok("GET", &format!("/myapp/get/{t}"), None).await,
+        json!({})
+    );
+    assert_eq!(
+        svc.ok("DELETE", &format!("/myapp/kill/{t}"), None).await,
+        json!({"kill": 0})
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_are_400_with_nodes_names_and_messages() {
+    let server = RedisServer::start();
+    let (svc, _clock) = setup(&server).await;
+    let tok = "t".repeat(64);
+    let set_path = format!("/myapp/set/{tok}");
+    let cases: Vec<(&str, String, Option<&str>, &str, &str)> = vec![
+        (
+            "PUT",
+            "/myapp/create/u".into(),
+            None,
+            "missingParameter",
+            "No ip supplied",
+        ),
+        (
+            "PUT",
+            "/my.app/create/u?ip=1".into(),
+            None,
+            "invalidFormat",
+            "Invalid app format",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1&ttl=5".into(),
+            None,
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1&ttl=abc".into(),
+            None,
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1".into(),
+            Some("[1]"),
+            "invalidValue",
+            "d must be an object",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1".into(),
+            Some(r#"{"o":{"k":1}}"#),
+            "invalidValue",
+            "d.o has a forbidden type. Only strings, numbers, boolean and null are allowed.",
+        ),
+        (
+            "PUT",
+            "/myapp/create/a%0Ab?ip=1".into(),
+            None,
+            "invalidFormat",
+            "Invalid id format",
+        ),
+        (
+            "GET",
+            "/myapp/get/short".into(),
+            None,
+            "invalidFormat",
+            "Invalid token format",
+        ),
+        (
+            "POST",
+            set_path.clone(),
+            None,
+            "invalidValue",
+            "d must containt at least one key.",
+        ),
+        (
+            "POST",
+            set_path.clone(),
+            Some("{}"),
+            "invalidValue",
+            "d must containt at least one key.",
+        ),
+        (
+            "POST",
+            set_path,
+            Some("[1]"),
+            "invalidValue",
+            "d must be an object",
+        ),
+        (
+            "GET",
+            "/myapp/activity".into(),
+            None,
+            "invalidValue",
+            "deltaTime must be a positive integer >= 10",
+        ),
+        (
+            "GET",
+            "/myapp/soapp?dt=9".into(),
+            None,
+            "invalidValue",
+            "deltaTime must be a positive integer >= 10",
+        ),
+    ];
+    for (method, path, body, name, message) in cases {
+        let (status, value) = svc.call(method, &path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}");
+        assert_eq!(
+            value,
+            json!({"name": name, "message": message}),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_oversized_bodies_and_unknown_routes() {
+    let server = RedisServer::start();
+    let (svc, _clock) = setup(&server).await;
+    let t = token(&svc.ok("PUT", "/myapp/create/u?ip=1", None).await);
+    let (status, value) = svc
+        .call("POST", &format!("/myapp/set/{t}"), Some("{bad"))
+        .await;
+    assert_eq!(
+        (status, value["name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalidJson"))
+    );
+
+    let fits = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 8));
+    assert_eq!(fits.len(), 60_000);
+    assert_eq!(
+        svc.call("POST", &format!("/myapp/set/{t}"), Some(&fits))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let over = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 7));
+    let (status, value) = svc
+        .call("POST", &format!("/myapp/set/{t}"), Some(&over))
+        .await;
+    assert_eq!(
+        (status, value["name"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("payloadTooLarge"))
+    );
+
+    let (status, value) = svc.call("GET", "/nope", None).await;
+    assert_eq!(
+        (status, value),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"name": "notFound", "message": "Cannot GET /nope"})
+        )
+    );
+    let (status, value) = svc.call("GET", "/myapp/create/u", None).await;
+    assert_eq!(
+        (status, value["message"].clone()),
+        (StatusCode::NOT_FOUND, json!("Cannot GET /myapp/create/u"))
+    );
+}
+
+#[tokio::test]
+async fn percent_encoded_utf8_ids_are_decoded() {
+    let server = RedisServer::start();
+    let (svc, _clock) = setup(&server).await;
+    svc.ok(
+        "PUT",
+        "/myapp/create/j%C3%B6hn%3Adoe%40example.com?ip=%3A%3Affff%3A10.0.0.1",
+        None,
+    )
+    .await;
+    let list = svc
+        .ok("GET", "/myapp/soid/j%C3%B6hn%3Adoe%40example.com", None)
+        .await;
+    assert_eq!(list["sessions"][0]["id"], "jöhn:doe@example.com");
+    assert_eq!(list["sessions"][0]["ip"], "::ffff:10.0.0.1");
+    let mut raw = server.raw().await;
+    let keys = support::keys(&mut raw).await;
+    assert!(
+        keys.contains(&"rs:myapp:us:jöhn:doe@example.com".to_owned()),
+        "{keys:?}"
+    );
+    assert_eq!(
+        svc.ok(
+            "DELETE",
+            "/myapp/killsoid/j%C3%B6hn%3Adoe%40example.com",
+            None
+        )
+        .await,
+        json!({"kill": 1})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_creates_get_distinct_tokens_and_are_all_counted() {
+    let server = RedisServer::start();
+    let (svc, _clock) = setup(&server).await;
+    let svc = Arc::new(svc);
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                token(
+                    &svc.ok("PUT", &format!("/myapp/create/user{i}?ip=1"), None)
+                        .await,
+                )
+            })
+        })
+        .collect();
+    let mut tokens = std::collections::HashSet::new();
+    for t in tasks {
+        tokens.insert(t.await.unwrap());
+    }
+    assert_eq!(tokens.len(), 300);
+    assert_eq!(
+        svc.ok("GET", "/myapp/activity?dt=600", None).await,
+        json!({"activity": 300})
+    );
+}
+
+#[tokio::test]
+async fn the_service_runs_the_wipe_on_its_interval() {
+    let server = RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let svc = Service::start(
+        server.sessions(&clock).await,
+        Some(Duration::from_millis(100)),
+    )
+    .await;
+    svc.ok("PUT", "/myapp/create/a?ip=1&ttl=10", None).await;
+    svc.ok("PUT", "/myapp/create/b?ip=1&ttl=10", None).await;
+    let live = token(&svc.ok("PUT", "/myapp/create/c?ip=1&ttl=100", None).await);
+    clock.advance(11);
+    let mut raw = server.raw().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while support::keys(&mut raw).await.len() != 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the wiper did not run: {:?}",
+            support::keys(&mut raw).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        svc.ok("GET", "/myapp/activity?dt=600", None).await,
+        json!({"activity": 1})
+    );
+    assert_eq!(
+        svc.ok("GET", &format!("/myapp/get/{live}"), None).await["id"],
+        "c"
+    );
+}
+
+#[tokio::test]
+async fn redis_going_away_answers_503() {
+    let mut server = RedisServer::start();
+    let (svc, _clock) = setup(&server).await;
+    svc.ok("GET", "/ping", None).await;
+    server.stop();
+    let (status, value) = svc
+        .call("GET", &format!("/myapp/get/{}", "x".repeat(64)), None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        value,
+        json!({"name": "redisUnavailable", "message": "Redis is unavailable"})
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_binary_serves_with_rest_sessions_environment_and_stops_on_sigterm() {
+    let server = RedisServer::start();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+        .arg("serve")
+        .env("RS_PORT", port.to_string())
+        .env("RS_REDISPORT", server.port().to_string())
+        .env_remove("REDIS_URL")
+        .env_remove("RS_REDISHOST")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let ping = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            let mut out = String::new();
+            s.read_to_string(&mut out)?;
+            Ok(out)
+        });
+        match ping {
+            Ok(out) => break out,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("serve did not come up: {e}"),
+        }
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.ends_with("PONG"), "{body}");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(&format!("listening on http://127.0.0.1:{port}")),
+        "{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(
+        !log.contains("/ping"),
+        "ping is not logged by default: {log}"
+    );
+}
+
+#[test]
+fn serve_without_redis_says_which_url_and_what_to_do_in_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+        .args([
+            "serve",
+            "--redis",
+            "redis://127.0.0.1:1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("redis://127.0.0.1:1"), "{stderr}");
+    assert!(lines[0].contains("--redis"), "{stderr}");
+}
