@@ -1,0 +1,2 @@
+//! An in-process store with Redis' semantics for the commands redis-sessions sends.
+//! (Being written: see the crate's tests.)
