@@ -509,25 +509,6 @@ async fn namespaces_are_separate() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_sets_of_distinct_keys_lose_nothing() {
-    let server = RedisServer::start();
-    let s = server.sessions(&ManualClock::new(T0)).await;
-    let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
-    let tasks: Vec<_> = (0..64)
-        .map(|i| {
-            let (s, token) = (s.clone(), token.clone());
-            tokio::spawn(async move { s.set(APP, &token, &d(json!({ format!("k{i}"): i }))).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap().unwrap();
-    }
-    let got = s.get(APP, &token).await.unwrap().unwrap();
-    assert_eq!(got.d.len(), 64);
-    assert_eq!(got.w, 65);
-}
-
 #[tokio::test]
 async fn an_unreachable_redis_is_an_error_not_a_hang() {
     let mut server = RedisServer::start();

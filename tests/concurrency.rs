@@ -1,0 +1,134 @@
+//! Correctness under concurrency (not timing): atomic scripts, compare-and-set of `d`.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod support;
+
+use redis_sessions::ManualClock;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use support::{RedisServer, T0, d};
+
+const APP: &str = "myapp";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sets_of_distinct_keys_lose_nothing() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let (s, token) = (s.clone(), token.clone());
+            tokio::spawn(async move { s.set(APP, &token, &d(json!({ format!("k{i}"): i }))).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap().unwrap();
+    }
+    let got = s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!(got.d.len(), 64);
+    for i in 0..64 {
+        assert!(
+            got.d
+                .contains(&(format!("k{i}"), redis_sessions::DataValue::Integer(i)))
+        );
+    }
+    assert_eq!(got.w, 65);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gets_and_sets_racing_a_kill_never_resurrect_the_session() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let token = s
+        .create(APP, "victim", "ip", None, None, false)
+        .await
+        .unwrap();
+    // Another session of the same user keeps `_users` and the `us:` set alive, so any
+    // resurrected entry of the killed token would show.
+    let other = s
+        .create(APP, "victim", "ip", None, None, false)
+        .await
+        .unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    const TOTAL: usize = 10_000;
+    const TASKS: usize = 16;
+    let workers: Vec<_> = (0..TASKS)
+        .map(|w| {
+            let (s, token, done) = (s.clone(), token.clone(), done.clone());
+            tokio::spawn(async move {
+                for i in 0..TOTAL / TASKS {
+                    if (w + i) % 2 == 0 {
+                        s.get(APP, &token).await.unwrap();
+                    } else {
+                        s.set(APP, &token, &d(json!({ "n": i }))).await.unwrap();
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    // Kill mid-way through the traffic.
+    while done.load(Ordering::Relaxed) < TOTAL / 2 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(s.kill(APP, &token).await.unwrap(), 1);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let mut raw = server.raw().await;
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(format!("rs:{APP}:{token}"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "the hash came back");
+    let member = format!("{token}:victim");
+    let score: Option<f64> = redis::cmd("ZSCORE")
+        .arg(format!("rs:{APP}:_sessions"))
+        .arg(&member)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(score, None, "the _sessions entry came back");
+    let expiry: Option<f64> = redis::cmd("ZSCORE")
+        .arg("rs:SESSIONS")
+        .arg(format!("{APP}:{member}"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(expiry, None, "the SESSIONS entry came back");
+    let in_set: bool = redis::cmd("SISMEMBER")
+        .arg(format!("rs:{APP}:us:victim"))
+        .arg(&token)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(!in_set, "the token came back into the user's set");
+    assert!(s.get(APP, &other).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_for_one_user_are_all_listed() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.create(APP, "many", "ip", None, None, false)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut tokens = std::collections::HashSet::new();
+    for t in tasks {
+        tokens.insert(t.await.unwrap());
+    }
+    assert_eq!(tokens.len(), 100);
+    assert_eq!(s.soid(APP, "many").await.unwrap().len(), 100);
+    assert_eq!(s.activity(APP, 600).await.unwrap(), 1);
+    assert_eq!(s.killsoid(APP, "many").await.unwrap(), 100);
+}
