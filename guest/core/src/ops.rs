@@ -68,14 +68,17 @@ impl<B: Backend> SessionStore<B> {
         keys: &[String],
         args: Command,
     ) -> Result<Reply, SessionError> {
-        let mut cmd = command!["EVALSHA", script.sha1(), keys.len()];
-        cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
-        cmd.extend(args);
-        match self.backend.execute(cmd.clone()) {
+        let invocation = |verb: &str, script: &str| {
+            let mut cmd = command![verb, script, keys.len()];
+            cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+            cmd.extend(args.iter().cloned());
+            cmd
+        };
+        // The common case sends the SHA; only a Redis that lost its script cache (restart,
+        // SCRIPT FLUSH) costs a second command carrying the source.
+        match self.backend.execute(invocation("EVALSHA", script.sha1())) {
             Err(BackendError::Server(m)) if m.starts_with("NOSCRIPT") => {
-                cmd[0] = b"EVAL".to_vec();
-                cmd[1] = script.source.as_bytes().to_vec();
-                self.backend.execute(cmd)
+                self.backend.execute(invocation("EVAL", script.source))
             }
             other => other,
         }

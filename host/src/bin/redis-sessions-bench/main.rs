@@ -35,6 +35,12 @@ struct Args {
     /// Rounds; medians are reported
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Only these operations (comma-separated), e.g. `--only get` for profiling
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Only these numbers of concurrent callers (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    conc: Vec<usize>,
 }
 
 const NAMESPACE: &str = "rsbench";
@@ -209,8 +215,10 @@ async fn main() {
         "n p99 µs"
     );
     let mut rows = Vec::new();
-    for op in OPS {
-        for conc in CONCURRENCY {
+    let ops = OPS.iter().filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
+    for &op in ops {
+        let concs = CONCURRENCY.iter().filter(|c| args.conc.is_empty() || args.conc.contains(c));
+        for &conc in concs {
             let total = if conc == 1 { args.ops } else { args.ops * 8 };
             let (mut c, mut n) = (Vec::new(), Vec::new());
             for round in 0..args.rounds {
