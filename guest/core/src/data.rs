@@ -30,6 +30,10 @@ pub type DataInput = Vec<(String, Option<DataValue>)>;
 pub enum StoredValue {
     Value(DataValue),
     Raw(String),
+    /// A member whose key holds a lone surrogate (no Rust string can): its entry's key is
+    /// the key's raw JSON text, quotes included, and this is its raw value. No input key
+    /// can name it, so it is only ever kept.
+    RawMember(String),
 }
 
 /// `d` as stored, in stored order.
@@ -127,29 +131,73 @@ impl StoredData {
         if bytes.is_empty() {
             return Ok(Self::default());
         }
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| SessionError::Store(format!("stored d is not valid JSON: {e}")))?;
+        let value: Value = match serde_json::from_slice(bytes) {
+            Ok(value) => value,
+            Err(e) => {
+                return Self::parse_with_lone_surrogates(bytes).ok_or_else(|| {
+                    SessionError::Store(format!("stored d is not valid JSON: {e}"))
+                });
+            }
+        };
         let Value::Object(map) = value else {
             return Err(SessionError::Store("stored d is not a JSON object".into()));
         };
         let entries = map
             .into_iter()
-            .map(|(k, v)| {
-                let stored = match scalar_from_json(&v) {
-                    Some(value) => StoredValue::Value(value),
-                    None => StoredValue::Raw(v.to_string()),
-                };
-                (k, stored)
-            })
+            .map(|(k, v)| (k, stored_value(&v)))
             .collect();
         Ok(Self(entries))
+    }
+
+    /// JS strings may hold lone surrogates (an emoji cut in half by `slice`), which
+    /// `JSON.stringify` writes as `\udXXX` escapes and serde_json refuses. Such a `d` is
+    /// node's valid JSON all the same: it is read member by member, and the members holding
+    /// a lone surrogate are kept verbatim, like other values the API cannot carry.
+    /// `None` when the text is not JSON for another reason.
+    fn parse_with_lone_surrogates(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (repaired, lone) = repair_lone_surrogates(text);
+        if !lone {
+            return None;
+        }
+        // With them replaced it must be a JSON object; then the members split safely.
+        if !serde_json::from_str::<Value>(&repaired).ok()?.is_object() {
+            return None;
+        }
+        let mut data = Self::default();
+        for (key, value) in split_members(text)? {
+            if repair_lone_surrogates(key).1 {
+                data.0
+                    .push((key.to_owned(), StoredValue::RawMember(value.to_owned())));
+                continue;
+            }
+            let key: String = serde_json::from_str(key).ok()?;
+            let value = if repair_lone_surrogates(value).1 {
+                StoredValue::Raw(value.to_owned())
+            } else {
+                stored_value(&serde_json::from_str(value).ok()?)
+            };
+            // A repeated key: the last value in the first place, as JSON.parse does.
+            match data.position(&key) {
+                Some(i) => data.0[i].1 = value,
+                None => data.0.push((key, value)),
+            }
+        }
+        Some(data)
+    }
+
+    /// Where `key` is; members kept by their raw key never match.
+    fn position(&self, key: &str) -> Option<usize> {
+        self.0
+            .iter()
+            .position(|(k, v)| k == key && !matches!(v, StoredValue::RawMember(_)))
     }
 
     /// node's merge: `_.extend(_.omit(old, nullkeys), _.omit(new, nullkeys))`. Existing keys
     /// keep their position, new keys are appended, null deletes.
     pub fn merge(&mut self, input: &DataInput) {
         for (key, value) in input {
-            let position = self.0.iter().position(|(k, _)| k == key);
+            let position = self.position(key);
             match (value, position) {
                 (None, Some(i)) => {
                     self.0.remove(i);
@@ -171,7 +219,7 @@ impl StoredData {
             .iter()
             .filter_map(|(k, v)| match v {
                 StoredValue::Value(v) => Some((k.clone(), v.clone())),
-                StoredValue::Raw(_) => None,
+                StoredValue::Raw(_) | StoredValue::RawMember(_) => None,
             })
             .collect()
     }
@@ -188,7 +236,10 @@ impl StoredData {
             if i > 0 {
                 out.push(',');
             }
-            write_js_string(&mut out, key);
+            match value {
+                StoredValue::RawMember(_) => out.push_str(key),
+                _ => write_js_string(&mut out, key),
+            }
             out.push(':');
             match value {
                 StoredValue::Value(DataValue::Text(s)) => write_js_string(&mut out, s),
@@ -201,11 +252,142 @@ impl StoredData {
                 StoredValue::Value(DataValue::Boolean(b)) => {
                     out.push_str(if *b { "true" } else { "false" })
                 }
-                StoredValue::Raw(raw) => out.push_str(raw),
+                StoredValue::Raw(raw) | StoredValue::RawMember(raw) => out.push_str(raw),
             }
         }
         out.push('}');
         out
+    }
+}
+
+/// A parsed value as stored: one the API carries, else its JSON text.
+fn stored_value(v: &Value) -> StoredValue {
+    match scalar_from_json(v) {
+        Some(value) => StoredValue::Value(value),
+        None => StoredValue::Raw(v.to_string()),
+    }
+}
+
+/// Replaces each `\uD800`-`\uDFFF` escape that is not half of a pair with `\ufffd`;
+/// says whether there was one. Other escapes (`\\u...` too) are copied as they are.
+fn repair_lone_surrogates(text: &str) -> (String, bool) {
+    let b = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(b.len());
+    let mut lone = false;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(0xD800..=0xDBFF) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => {
+                out.extend_from_slice(&b[i..i + 12]);
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                lone = true;
+                i += 6;
+            }
+            _ => {
+                // Any other escape: copy the backslash and the character it escapes.
+                out.extend_from_slice(&b[i..(i + 2).min(b.len())]);
+                i += 2;
+            }
+        }
+    }
+    // Only ASCII was replaced, so the bytes are still UTF-8.
+    (String::from_utf8(out).unwrap_or_default(), lone)
+}
+
+/// The members of a JSON object already known to be valid: `(key, value)` as raw text.
+fn split_members(text: &str) -> Option<Vec<(&str, &str)>> {
+    let b = text.as_bytes();
+    let ws = |mut i: usize| {
+        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            i += 1;
+        }
+        i
+    };
+    let string_end = |i: usize| -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            match b.get(j)? {
+                b'\\' => j += 2,
+                b'"' => return Some(j + 1),
+                _ => j += 1,
+            }
+        }
+    };
+    let value_end = |i: usize| -> Option<usize> {
+        match b.get(i)? {
+            b'"' => string_end(i),
+            b'{' | b'[' => {
+                let (mut j, mut depth) = (i, 0usize);
+                loop {
+                    match b.get(j)? {
+                        b'"' => {
+                            j = string_end(j)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            }
+            _ => {
+                let mut j = i;
+                while !matches!(
+                    b.get(j),
+                    None | Some(b',' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    j += 1;
+                }
+                Some(j)
+            }
+        }
+    };
+    let mut i = ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(i + 1);
+    let mut members = Vec::new();
+    if b.get(i) == Some(&b'}') {
+        return Some(members);
+    }
+    loop {
+        let key_start = ws(i);
+        let key_end = string_end(key_start)?;
+        i = ws(key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let value_start = ws(i + 1);
+        let value_end = value_end(value_start)?;
+        members.push((&text[key_start..key_end], &text[value_start..value_end]));
+        i = ws(value_end);
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' => return Some(members),
+            _ => return None,
+        }
     }
 }
 
@@ -346,6 +528,58 @@ mod tests {
         );
         assert!(StoredData::parse(b"").unwrap().is_empty());
         assert!(StoredData::parse(b"{nope").is_err());
+    }
+
+    #[test]
+    fn reads_lone_surrogates_node_writes() {
+        // node: JSON.stringify({cut: "😀".slice(0, 1), ok: "fine", n: 1, ...})
+        let text = r#"{"cut":"\ud83d","ok":"a\\ud800","n":1,"pair":"\ud83d\ude00","lo":"x\uDC00y","o":{"k":"\ud800"},"\udfff":2,"n":3}"#;
+        let mut d = stored(text);
+        assert_eq!(
+            d.visible(),
+            vec![
+                ("ok".into(), DataValue::Text("a\\ud800".into())),
+                ("n".into(), DataValue::Integer(3)),
+                ("pair".into(), DataValue::Text("😀".into())),
+            ]
+        );
+        // Kept verbatim through a merge; the raw-keyed member never matches an input key.
+        d.merge(&input(json!({"n": 4, "cut": null, "new": true})));
+        assert_eq!(
+            d.to_js_json(),
+            r#"{"ok":"a\\ud800","n":4,"pair":"😀","lo":"x\uDC00y","o":{"k":"\ud800"},"\udfff":2,"new":true}"#
+        );
+        // Overwriting a value that had one replaces it.
+        d.merge(&input(json!({"lo": "fixed"})));
+        assert!(d.to_js_json().contains(r#""lo":"fixed""#));
+        // Whitespace as another writer may leave it.
+        let d = stored("{ \"a\" : \"\\ud800\" , \"b\" : [1, \"]\"] }");
+        assert!(d.visible().is_empty());
+        assert_eq!(d.to_js_json(), r#"{"a":"\ud800","b":[1,"]"]}"#);
+        // Not JSON for another reason: still an error.
+        assert!(StoredData::parse(br#"{"a":"\ud800","b":tru}"#).is_err());
+        assert!(StoredData::parse(br#"["\ud800"]"#).is_err());
+        assert!(StoredData::parse(br#"{"a":"\ud800"#).is_err());
+    }
+
+    #[test]
+    fn numbers_read_exactly_as_js() {
+        // 1.2345678901234568e20 in JS; a best-effort parser reads the neighbouring double.
+        let d = stored(
+            r#"{"a":123456789012345680000,"b":9223372036854776000,"c":0.30000000000000004,"e":5e-324}"#,
+        );
+        assert_eq!(d.visible()[0].1, DataValue::Float(123456789012345680000.0));
+        assert_eq!(
+            d.to_js_json(),
+            r#"{"a":123456789012345680000,"b":9223372036854776000,"c":0.30000000000000004,"e":5e-324}"#
+        );
+        let i = input(json!({"a": 1}));
+        assert_eq!(i[0].1, Some(DataValue::Integer(1)));
+        let v: Value = serde_json::from_str(r#"{"a":123456789012345680000}"#).unwrap();
+        assert_eq!(
+            input_from_json(&v).unwrap()[0].1,
+            Some(DataValue::Float(1.2345678901234568e20))
+        );
     }
 
     #[test]
