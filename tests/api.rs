@@ -530,3 +530,87 @@ async fn an_unreachable_redis_is_an_error_not_a_hang() {
         Error::Session(SessionError::InvalidFormat(_))
     ));
 }
+
+#[tokio::test]
+async fn no_input_traps_the_component() {
+    let server = RedisServer::start();
+    let s = server.sessions(&ManualClock::new(T0)).await;
+    let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    let long = "x".repeat(100_000);
+    let weird = [
+        "",
+        " ",
+        "\0",
+        "\n",
+        "a\u{0}b",
+        "😀",
+        "\u{2028}",
+        ":",
+        "::",
+        "*",
+        "?",
+        "[",
+        "\\",
+        "'",
+        "\"",
+        "rs:SESSIONS",
+        "_sessions",
+        "us:",
+        long.as_str(),
+        token.as_str(),
+    ];
+    let ttls = [
+        None,
+        Some(0),
+        Some(-1),
+        Some(i64::MIN),
+        Some(i64::MAX),
+        Some(10),
+    ];
+    let odd_d = vec![
+        ("".to_owned(), Some(DataValue::Text(long.clone()))),
+        ("\0".to_owned(), Some(DataValue::Float(-0.0))),
+        ("k".to_owned(), Some(DataValue::Float(f64::INFINITY))),
+        ("n".to_owned(), Some(DataValue::Integer(i64::MIN))),
+    ];
+    let mut calls = 0;
+    for a in weird {
+        for b in weird {
+            let results = [
+                s.get(a, b).await.map(|_| ()),
+                s.set(a, b, &odd_d).await.map(|_| ()),
+                s.kill(a, b).await.map(|_| ()),
+                s.soid(a, b).await.map(|_| ()),
+                s.killsoid(a, b).await.map(|_| ()),
+                s.activity(a, i64::MIN).await.map(|_| ()),
+                s.soapp(a, i64::MAX).await.map(|_| ()),
+                s.killall(b).await.map(|_| ()),
+            ];
+            for ttl in ttls {
+                let r = s
+                    .create(APP, a, b, ttl, Some(&odd_d), true)
+                    .await
+                    .map(|_| ());
+                assert!(
+                    !matches!(r, Err(Error::Component(_))),
+                    "create {a:?} {b:?} {ttl:?}: {r:?}"
+                );
+                calls += 1;
+            }
+            for r in results {
+                // Typed errors are fine; a trap or a store failure is not.
+                assert!(
+                    matches!(r, Ok(()) | Err(Error::Session(_))),
+                    "{a:?} {b:?}: {r:?}"
+                );
+                if let Err(Error::Session(e)) = &r {
+                    assert!(e.is_validation(), "{a:?} {b:?}: {e:?}");
+                }
+                calls += 1;
+            }
+        }
+    }
+    assert!(calls > 3000);
+    // The session store still works.
+    assert!(s.get(APP, &token).await.unwrap().is_some());
+}
