@@ -1,5 +1,5 @@
 # The commands people and CI share.
-.PHONY: setup build test lint guest
+.PHONY: setup build test interop lint guest
 
 setup:   ## the wasm32-wasip2 target and redis-server, when missing
 	scripts/setup
@@ -7,8 +7,13 @@ setup:   ## the wasm32-wasip2 target and redis-server, when missing
 build: setup   ## target/release/redis-sessions, with the component embedded
 	cargo build --release
 
-test: setup   ## every test: unit, component + real redis-server, CLI
+test: setup   ## every test: unit, component + real redis-server, CLI, HTTP, node interop
 	cargo test --release
+	bash tests/interop/run
+
+interop: setup   ## only the node redis-sessions interop suite (needs a release build)
+	cargo build --release
+	bash tests/interop/run
 
 lint:   ## formatting and clippy, host and guest
 	cargo fmt --all -- --check
