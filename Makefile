@@ -18,7 +18,7 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 lint:   ## formatting and clippy, host and guest
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
-	cargo clippy -p redis-sessions-guest --target wasm32-wasip2 --profile guest -- -D warnings
+	cargo clippy -p redis-sessions-guest -p hostile-component --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest

@@ -4,73 +4,14 @@
 
 mod support;
 
-use redis_sessions::{ManualClock, Sessions, http};
+use redis_sessions::ManualClock;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::service::Service;
 use support::{RedisServer, T0};
-use tokio::sync::oneshot;
-
-/// The service on a free port, stopped when dropped.
-struct Service {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-impl Service {
-    async fn start(sessions: Sessions, wipe_every: Option<Duration>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(http::serve(listener, sessions, wipe_every, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
-            client: reqwest::Client::new(),
-            stop: Some(stop),
-        }
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<&str>) -> (StatusCode, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/json; charset=utf-8",
-            "{path}"
-        );
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn ok(&self, method: &str, path: &str, body: Option<&str>) -> Value {
-        let (status, value) = self.call(method, path, body).await;
-        assert_eq!(status, StatusCode::OK, "{method} {path}: {value}");
-        value
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
     let clock = ManualClock::new(T0);

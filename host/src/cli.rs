@@ -34,6 +34,24 @@ pub enum Command {
     Call(Call),
     /// Serve the session API over HTTP (rest-sessions' routes) until SIGINT/SIGTERM
     Serve(ServeArgs),
+    /// Manage the tenants of a multi-tenant `serve`
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create or update every tenant's Redis ACL user (ACL SETUSER)
+    Provision {
+        /// A Redis URL with a user allowed to run ACL SETUSER
+        #[arg(long, value_name = "URL")]
+        admin_redis: String,
+        /// The tenants file
+        #[arg(long, value_name = "FILE")]
+        tenants: std::path::PathBuf,
+    },
+    /// Print the hash of an API key, for a tenants file's api_keys
+    HashKey { key: String },
 }
 
 /// The one-shot session calls.
@@ -98,6 +116,9 @@ pub struct ServeArgs {
     /// Seconds between wipes of expired sessions; 0 disables, minimum 10
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub wipe: u64,
+    /// Serve several tenants, chosen by `Authorization: Bearer KEY` (see README)
+    #[arg(long, value_name = "FILE")]
+    pub tenants: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -181,14 +202,22 @@ fn session_list(list: Vec<redis_sessions_core::Session>) -> Output {
 /// Runs `serve` until SIGINT/SIGTERM. Errors are one line for a person to act on.
 pub async fn serve(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Result<(), String> {
     let url = serve_redis_url(redis);
-    let sessions = Sessions::connect(&url, namespace)
-        .await
-        .map_err(|e| match e {
-            Error::Connect { .. } => {
-                format!("{e}. Start Redis there, or point --redis (or REDIS_URL) at a running one.")
-            }
-            e => e.to_string(),
-        })?;
+    let tenancy: crate::http::Tenancy = match &args.tenants {
+        Some(file) => {
+            let tenants = crate::tenants::load(file)?;
+            tracing::info!("{} tenants from {}", tenants.len(), file.display());
+            crate::http::Tenancy::keyed(crate::tenants::connect(&tenants, &url).await?)
+        }
+        None => Sessions::connect(&url, namespace)
+            .await
+            .map_err(|e| match e {
+                Error::Connect { .. } => format!(
+                    "{e}. Start Redis there, or point --redis (or REDIS_URL) at a running one."
+                ),
+                e => e.to_string(),
+            })?
+            .into(),
+    };
     let addr = args.listen_addr();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -199,9 +228,25 @@ pub async fn serve(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Re
         crate::redact_url(&url),
         wipe.map_or_else(|| "off".to_owned(), |w| format!("every {}s", w.as_secs())),
     );
-    crate::http::serve(listener, sessions, wipe, crate::http::shutdown_signal())
+    crate::http::serve(listener, tenancy, wipe, crate::http::shutdown_signal())
         .await
         .map_err(|e| format!("serving on {addr}: {e}"))
+}
+
+/// Runs a `tenants` command; returns what to print.
+pub async fn tenants(command: &TenantsCommand) -> Result<String, String> {
+    match command {
+        TenantsCommand::HashKey { key } => Ok(crate::tenants::hash_key(key)),
+        TenantsCommand::Provision {
+            admin_redis,
+            tenants,
+        } => {
+            let tenants = crate::tenants::load(tenants)?;
+            Ok(crate::tenants::provision(admin_redis, &tenants)
+                .await?
+                .join("\n"))
+        }
+    }
 }
 
 /// Runs one command against `sessions`.

@@ -15,6 +15,9 @@ pub enum Error {
     /// The first connection to Redis failed.
     #[error("cannot connect to Redis at {url}: {message}")]
     Connect { url: String, message: String },
+    /// The call hit its CPU time or memory limit and was stopped; the instance was discarded.
+    #[error("{0}")]
+    Limit(String),
     /// The component trapped or could not be instantiated; the instance was discarded.
     #[error("the session component failed: {0}")]
     Component(wasmtime::Error),
@@ -22,11 +25,12 @@ pub enum Error {
 
 impl Error {
     /// A stable name, node-style: `missingParameter`, `invalidFormat`, `invalidValue`,
-    /// `storeError`, `redisUnavailable` or `componentError`.
+    /// `storeError`, `redisUnavailable`, `limitExceeded` or `componentError`.
     pub fn name(&self) -> &'static str {
         match self {
             Error::Session(e) => e.name(),
             Error::Unavailable(_) | Error::Connect { .. } => "redisUnavailable",
+            Error::Limit(_) => "limitExceeded",
             Error::Component(_) => "componentError",
         }
     }

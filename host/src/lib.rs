@@ -19,13 +19,16 @@ pub mod cli;
 pub mod clocks;
 mod error;
 pub mod http;
+pub mod limits;
 pub mod redis;
 pub mod runtime;
 mod sessions;
 mod state;
+pub mod tenants;
 
 pub use clocks::{ManualClock, SharedClock};
 pub use error::{Error, redact_url};
+pub use limits::Limits;
 pub use redis_sessions_core::{Data, DataInput, DataValue, Session, SessionError, data};
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
 pub use sessions::{DEFAULT_MAX_IDLE_INSTANCES, Sessions, SessionsBuilder};

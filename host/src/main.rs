@@ -34,6 +34,26 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Tenants(ref command) => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let result = match runtime {
+                Ok(rt) => rt.block_on(cli::tenants(command)),
+                Err(e) => Err(format!("cannot start the async runtime: {e}")),
+            };
+            match result {
+                Ok(out) => {
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(line) => {
+                    eprintln!("redis-sessions: {line}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Call(call) => {
             init_logging("warn");
             // One call per process: a single-threaded runtime starts fastest.

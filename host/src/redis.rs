@@ -9,7 +9,28 @@ use crate::bindings::redis::{self as wit, Element, Reply};
 use crate::state::InstanceState;
 use redis::aio::ConnectionManager;
 use redis::{Cmd, ErrorKind, RedisError, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The only commands the host sends for a component: those the session logic needs (its
+/// Lua scripts call others inside Redis, which a tenant's ACL user must allow). Anything
+/// else is refused here, before it reaches Redis.
+pub const ALLOWED_COMMANDS: &[&str] = &[
+    "PING", "EVALSHA", "EVAL", "ZADD", "SADD", "HSET", "HMGET", "ZCOUNT",
+];
+
+/// Refuses a command not on [`ALLOWED_COMMANDS`].
+fn check_allowed(command: &[Vec<u8>]) -> Result<(), wit::Error> {
+    let name = command
+        .first()
+        .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase());
+    match name {
+        Some(name) if ALLOWED_COMMANDS.contains(&name.as_str()) => Ok(()),
+        Some(name) => Err(wit::Error::Denied(format!(
+            "{name} is not an allowed command"
+        ))),
+        None => Err(wit::Error::Denied("empty command".into())),
+    }
+}
 
 /// The Redis side of one component instance.
 pub(crate) struct RedisCtx {
@@ -111,6 +132,7 @@ fn reply(v: Value) -> Result<Reply, wit::Error> {
 }
 
 async fn execute(ctx: &mut RedisCtx, command: Vec<Vec<u8>>) -> Result<Reply, wit::Error> {
+    check_allowed(&command)?;
     let result = to_cmd(command).query_async::<Value>(&mut ctx.conn).await;
     match result {
         Ok(v) => reply(v),
@@ -125,6 +147,9 @@ async fn batch(
 ) -> Result<Vec<Reply>, wit::Error> {
     if commands.is_empty() {
         return Ok(Vec::new());
+    }
+    for command in &commands {
+        check_allowed(command)?;
     }
     let count = commands.len();
     let mut pipe = redis::pipe();
@@ -147,16 +172,27 @@ async fn batch(
     values.into_iter().map(reply).collect()
 }
 
+// Time awaiting Redis is the host's, not the guest's: it does not count against the
+// call's CPU budget.
 impl wit::Host for InstanceState {
     async fn execute(&mut self, command: Vec<Vec<u8>>) -> Result<Reply, wit::Error> {
-        execute(&mut self.redis, command).await
+        let start = Instant::now();
+        let result = execute(&mut self.redis, command).await;
+        self.cpu.add_host_time(start.elapsed());
+        result
     }
 
     async fn pipeline(&mut self, commands: Vec<Vec<Vec<u8>>>) -> Result<Vec<Reply>, wit::Error> {
-        batch(&mut self.redis, commands, false).await
+        let start = Instant::now();
+        let result = batch(&mut self.redis, commands, false).await;
+        self.cpu.add_host_time(start.elapsed());
+        result
     }
 
     async fn transaction(&mut self, commands: Vec<Vec<Vec<u8>>>) -> Result<Vec<Reply>, wit::Error> {
-        batch(&mut self.redis, commands, true).await
+        let start = Instant::now();
+        let result = batch(&mut self.redis, commands, true).await;
+        self.cpu.add_host_time(start.elapsed());
+        result
     }
 }

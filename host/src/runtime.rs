@@ -72,7 +72,11 @@ impl std::fmt::Debug for Runtime {
 impl Runtime {
     /// Compiles (or loads from the cache) and links the component.
     pub fn new(options: &RuntimeOptions) -> Result<Self> {
-        let engine = Engine::new(&Config::new())?;
+        let mut config = Config::new();
+        // Lets a call be stopped at its CPU limit (see `limits`).
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        crate::limits::start_epoch_ticker(&engine);
         let bytes = match &options.component {
             ComponentSource::Builtin => BUILTIN_COMPONENT.to_vec(),
             ComponentSource::Bytes(b) => b.clone(),

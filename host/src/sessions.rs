@@ -3,17 +3,22 @@
 //! Calls are served by a pool of component instances: a call takes an idle instance (or
 //! instantiates one from the pre-linked component, ~50 µs) and puts it back afterwards, so
 //! concurrent calls run in parallel and none pays for instantiation in the steady state.
-//! An instance that traps is dropped, never reused.
+//! At most [`Limits::max_instances`] exist at once; a call beyond waits for one. Each call
+//! runs under the memory and CPU limits; an instance that traps or hits a limit is dropped,
+//! never reused.
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
 use crate::error::{Error, redact_url};
+use crate::limits::Limits;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::state::InstanceState;
 use redis::aio::ConnectionManager;
 use redis_sessions_core::{DataInput, DataValue, Session, SessionError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use wasmtime::Store;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use wasmtime::{Store, UpdateDeadline};
 
 /// Idle instances kept for reuse; more are made under load and dropped afterwards.
 pub const DEFAULT_MAX_IDLE_INSTANCES: usize = 64;
@@ -21,6 +26,19 @@ pub const DEFAULT_MAX_IDLE_INSTANCES: usize = 64;
 struct Instance {
     store: Store<InstanceState>,
     bindings: SessionStore,
+    /// This instance's place among `max_instances`, given back when it is dropped.
+    _slot: OwnedSemaphorePermit,
+}
+
+/// Counters of one [`Sessions`], for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Calls made.
+    pub calls: AtomicU64,
+    /// Calls that failed with anything but a validation error.
+    pub errors: AtomicU64,
+    /// Calls stopped at a CPU or memory limit.
+    pub limit_hits: AtomicU64,
 }
 
 /// The session API over one Redis and one namespace. Cheap to clone; share it.
@@ -34,8 +52,14 @@ struct Inner {
     redis: ConnectionManager,
     namespace: Arc<str>,
     clock: Option<SharedClock>,
+    limits: Limits,
     idle: Mutex<Vec<Instance>>,
     max_idle: usize,
+    /// One permit per instance that may exist.
+    slots: Arc<Semaphore>,
+    /// Signalled when an instance is returned to the pool.
+    returned: Notify,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -53,6 +77,7 @@ pub struct SessionsBuilder {
     namespace: Option<String>,
     clock: Option<SharedClock>,
     max_idle: Option<usize>,
+    limits: Option<Limits>,
 }
 
 impl std::fmt::Debug for SessionsBuilder {
@@ -88,20 +113,35 @@ impl SessionsBuilder {
         self
     }
 
+    /// Memory, CPU and instance limits (default [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
     /// Uses an existing connection.
     pub fn build(self, redis: ConnectionManager) -> Result<Sessions, Error> {
         let runtime = match self.runtime {
             Some(r) => r,
             None => Arc::new(Runtime::new(&RuntimeOptions::default()).map_err(Error::Component)?),
         };
+        let limits = self.limits.unwrap_or_default();
+        let max_instances = limits.max_instances.max(1);
         Ok(Sessions {
             inner: Arc::new(Inner {
                 runtime,
                 redis,
                 namespace: self.namespace.unwrap_or_else(|| "rs".into()).into(),
                 clock: self.clock,
+                limits,
                 idle: Mutex::new(Vec::new()),
-                max_idle: self.max_idle.unwrap_or(DEFAULT_MAX_IDLE_INSTANCES),
+                max_idle: self
+                    .max_idle
+                    .unwrap_or(DEFAULT_MAX_IDLE_INSTANCES)
+                    .min(max_instances),
+                slots: Arc::new(Semaphore::new(max_instances)),
+                returned: Notify::new(),
+                metrics: Metrics::default(),
             }),
         })
     }
@@ -122,6 +162,7 @@ impl SessionsBuilder {
 macro_rules! call {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {{
         let mut instance = $self.checkout().await?;
+        Self::begin(&mut instance);
         let result = instance
             .bindings
             .redis_sessions_store_sessions()
@@ -145,25 +186,60 @@ impl Sessions {
         &self.inner.namespace
     }
 
+    /// The counters of this store's calls.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Instances alive now (busy or idle).
+    pub fn instances(&self) -> usize {
+        self.inner.limits.max_instances.max(1) - self.inner.slots.available_permits()
+    }
+
+    /// An idle instance, else a new one if `max_instances` allows, else waits for either.
     async fn checkout(&self) -> Result<Instance, Error> {
-        let idle = self.lock_idle().pop();
-        if let Some(instance) = idle {
-            return Ok(instance);
+        loop {
+            let returned = self.inner.returned.notified();
+            if let Some(instance) = self.lock_idle().pop() {
+                return Ok(instance);
+            }
+            if let Ok(slot) = self.inner.slots.clone().try_acquire_owned() {
+                return self.instantiate(slot).await;
+            }
+            returned.await;
         }
+    }
+
+    async fn instantiate(&self, slot: OwnedSemaphorePermit) -> Result<Instance, Error> {
         let inner = &self.inner;
         let state = InstanceState::new(
             inner.redis.clone(),
             inner.namespace.clone(),
             inner.clock.as_ref(),
+            &inner.limits,
         );
         let mut store = Store::new(inner.runtime.engine(), state);
+        store.limiter(|state| &mut state.memory);
+        store.epoch_deadline_callback(|mut ctx| {
+            if ctx.data_mut().cpu.exhausted() {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
+        });
+        store.data_mut().cpu.start();
+        store.set_epoch_deadline(1);
         let bindings = inner
             .runtime
             .pre()
             .instantiate_async(&mut store)
             .await
             .map_err(Error::Component)?;
-        Ok(Instance { store, bindings })
+        Ok(Instance {
+            store,
+            bindings,
+            _slot: slot,
+        })
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Instance>> {
@@ -171,14 +247,40 @@ impl Sessions {
         self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Readies an instance for a call: a fresh CPU budget.
+    fn begin(instance: &mut Instance) {
+        instance.store.data_mut().cpu.start();
+        instance.store.set_epoch_deadline(1);
+    }
+
     fn finish<T>(
         &self,
         mut instance: Instance,
         result: wasmtime::Result<Result<T, wit::Error>>,
     ) -> Result<T, Error> {
+        let metrics = &self.inner.metrics;
+        metrics.calls.fetch_add(1, Ordering::Relaxed);
         let result = match result {
-            // A trap: the instance's state is unknown, so it is dropped here.
-            Err(trap) => return Err(Error::Component(trap)),
+            Err(trap) => {
+                metrics.errors.fetch_add(1, Ordering::Relaxed);
+                // The instance's state is unknown: it is dropped here, freeing its slot.
+                let state = instance.store.data();
+                let error = if state.cpu.hit {
+                    let ms = state.cpu.limit().as_millis();
+                    Error::Limit(format!("the call exceeded its CPU time limit of {ms} ms"))
+                } else if state.memory.hit {
+                    let mib = self.inner.limits.memory_bytes >> 20;
+                    Error::Limit(format!("the call exceeded its memory limit of {mib} MiB"))
+                } else {
+                    Error::Component(trap)
+                };
+                if matches!(error, Error::Limit(_)) {
+                    metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
+                }
+                drop(instance);
+                self.inner.returned.notify_one();
+                return Err(error);
+            }
             Ok(r) => r,
         };
         let unavailable = instance.store.data_mut().redis.unavailable.take();
@@ -188,10 +290,15 @@ impl Sessions {
                 idle.push(instance);
             }
         }
-        result.map_err(|e| match (e, unavailable) {
+        self.inner.returned.notify_one();
+        let result = result.map_err(|e| match (e, unavailable) {
             (wit::Error::Store(_), Some(why)) => Error::Unavailable(why),
             (e, _) => Error::Session(session_error(e)),
-        })
+        });
+        if matches!(&result, Err(e) if !e.is_validation()) {
+            metrics.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
     }
 
     /// Creates a session; returns its token.

@@ -3,6 +3,7 @@
 
 use crate::bindings::config;
 use crate::clocks::{ClockHandle, SharedClock};
+use crate::limits::{CpuBudget, Limits, MemoryLimiter};
 use crate::redis::RedisCtx;
 use redis::aio::ConnectionManager;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ pub(crate) struct InstanceState {
     table: ResourceTable,
     pub(crate) redis: RedisCtx,
     namespace: Arc<str>,
+    pub(crate) memory: MemoryLimiter,
+    pub(crate) cpu: CpuBudget,
 }
 
 impl InstanceState {
@@ -23,6 +26,7 @@ impl InstanceState {
         conn: ConnectionManager,
         namespace: Arc<str>,
         clock: Option<&SharedClock>,
+        limits: &Limits,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         if let Some(clock) = clock {
@@ -33,6 +37,8 @@ impl InstanceState {
             table: ResourceTable::new(),
             redis: RedisCtx::new(conn),
             namespace,
+            memory: MemoryLimiter::new(limits.memory_bytes),
+            cpu: CpuBudget::new(limits.cpu_time),
         }
     }
 }

@@ -3,6 +3,8 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+pub mod service;
+
 use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

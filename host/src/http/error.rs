@@ -33,6 +33,11 @@ impl From<Error> for ApiError {
         match &e {
             // node's validation errors: the caller's fault (rest-sessions answers 500).
             _ if e.is_validation() => Self::bad_request(e.name(), e.to_string()),
+            // The call was stopped; the tenant may retry. The text names the limit only.
+            Error::Limit(_) => {
+                tracing::warn!("{e}");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, e.name(), e.to_string())
+            }
             Error::Unavailable(_) | Error::Connect { .. } => {
                 tracing::warn!("Redis unavailable: {e}");
                 Self::new(

@@ -1,11 +1,11 @@
 //! rest-sessions 2.0.1's routes, one handler each.
 
 use super::error::ApiError;
-use super::json_response;
-use crate::{Sessions, data};
+use super::{TenantSessions, json_response};
+use crate::data;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use redis_sessions_core::{DataInput, Session};
@@ -79,7 +79,7 @@ fn sessions(list: Vec<Session>) -> Api {
 }
 
 pub async fn create(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
     q: Params,
     b: Result<Bytes, BytesRejection>,
@@ -106,7 +106,7 @@ pub async fn create(
 }
 
 pub async fn get(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Api {
     let (app, token) = path(p)?;
@@ -114,7 +114,7 @@ pub async fn get(
 }
 
 pub async fn set(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
     b: Result<Bytes, BytesRejection>,
 ) -> Api {
@@ -124,7 +124,7 @@ pub async fn set(
 }
 
 pub async fn kill(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Api {
     let (app, token) = path(p)?;
@@ -132,7 +132,7 @@ pub async fn kill(
 }
 
 pub async fn activity(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<String>, PathRejection>,
     q: Params,
 ) -> Api {
@@ -142,7 +142,7 @@ pub async fn activity(
 }
 
 pub async fn soapp(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<String>, PathRejection>,
     q: Params,
 ) -> Api {
@@ -152,7 +152,7 @@ pub async fn soapp(
 }
 
 pub async fn soid(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Api {
     let (app, id) = path(p)?;
@@ -160,20 +160,23 @@ pub async fn soid(
 }
 
 pub async fn killsoid(
-    State(s): State<Sessions>,
+    TenantSessions(s): TenantSessions,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Api {
     let (app, id) = path(p)?;
     ok(&json!({ "kill": s.killsoid(&app, &id).await? }))
 }
 
-pub async fn killall(State(s): State<Sessions>, p: Result<Path<String>, PathRejection>) -> Api {
+pub async fn killall(
+    TenantSessions(s): TenantSessions,
+    p: Result<Path<String>, PathRejection>,
+) -> Api {
     let app = path(p)?;
     ok(&json!({ "kill": s.killall(&app).await? }))
 }
 
 /// `PONG`, not JSON-quoted, with rest-sessions' JSON content type.
-pub async fn ping(State(s): State<Sessions>) -> Api {
+pub async fn ping(TenantSessions(s): TenantSessions) -> Api {
     let pong = s.ping().await?;
     let mut response = json_response(StatusCode::OK, &Value::Null);
     *response.body_mut() = pong.into();

@@ -215,9 +215,13 @@ async fn main() {
         "n p99 µs"
     );
     let mut rows = Vec::new();
-    let ops = OPS.iter().filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
+    let ops = OPS
+        .iter()
+        .filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
     for &op in ops {
-        let concs = CONCURRENCY.iter().filter(|c| args.conc.is_empty() || args.conc.contains(c));
+        let concs = CONCURRENCY
+            .iter()
+            .filter(|c| args.conc.is_empty() || args.conc.contains(c));
         for &conc in concs {
             let total = if conc == 1 { args.ops } else { args.ops * 8 };
             let (mut c, mut n) = (Vec::new(), Vec::new());

@@ -1,0 +1,160 @@
+//! Throughput of the embedded store against a real redis-server over loopback, in one run:
+//! `cargo test --release -p redis-sessions-memory --test bench -- --ignored --nocapture`.
+
+mod support;
+
+use redis_sessions_core::scripts;
+use redis_sessions_memory::{MemoryStore, ServerError, Value};
+use std::time::Instant;
+use support::{RedisServer, cmd};
+
+const N: usize = 20_000;
+
+fn measure(label: &str, n: usize, mut f: impl FnMut(usize)) -> f64 {
+    for i in 0..n / 10 {
+        f(i); // warm-up
+    }
+    let started = Instant::now();
+    for i in 0..n {
+        f(i);
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    println!("{label:<48} {rate:>12.0} ops/s");
+    rate
+}
+
+fn setup(exec: &mut dyn FnMut(&[Vec<u8>]) -> Result<Value, ServerError>) {
+    exec(&cmd(&["FLUSHALL"])).unwrap();
+    exec(&cmd(&[
+        "HSET",
+        "rs:app:tok",
+        "id",
+        "u1",
+        "r",
+        "1",
+        "w",
+        "1",
+        "ip",
+        "127.0.0.1",
+        "la",
+        "1800000000",
+        "ttl",
+        "3600",
+        "d",
+        r#"{"plan":"pro"}"#,
+    ]))
+    .unwrap();
+    exec(&cmd(&["SCRIPT", "LOAD", scripts::GET.source])).unwrap();
+}
+
+fn get_script(i: usize) -> Vec<Vec<u8>> {
+    let now = (1_800_000_000 + i / 100).to_string();
+    cmd(&[
+        "EVALSHA",
+        scripts::GET.sha1(),
+        "4",
+        "rs:app:tok",
+        "rs:app:_sessions",
+        "rs:app:_users",
+        "rs:SESSIONS",
+        &now,
+        "app",
+        "tok",
+    ])
+}
+
+#[test]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+fn evalsha_get_store_vs_redis() {
+    let server = RedisServer::start();
+    let mut redis = server.client();
+    let store = MemoryStore::new();
+    setup(&mut |c| store.execute(c));
+    setup(&mut |c| redis.call(c));
+    let hget = cmd(&["HGET", "rs:app:tok", "id"]);
+
+    println!("\n{N} sequential requests each (Redis 7.0 over loopback, one connection):");
+    let s1 = measure("embedded store: EVALSHA get", N, |i| {
+        store.execute(&get_script(i)).unwrap();
+    });
+    let r1 = measure("redis-server:   EVALSHA get", N, |i| {
+        redis.call(&get_script(i)).unwrap();
+    });
+    let s2 = measure("embedded store: HGET", N * 10, |_| {
+        store.execute(&hget).unwrap();
+    });
+    let r2 = measure("redis-server:   HGET", N, |_| {
+        redis.call(&hget).unwrap();
+    });
+    let shared = std::sync::Arc::new(store);
+    let started = Instant::now();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let store = shared.clone();
+            std::thread::spawn(move || {
+                for i in 0..N {
+                    store.execute(&get_script(i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let s3 = (2 * N) as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "{:<48} {s3:>12.0} ops/s",
+        "embedded store: EVALSHA get, 2 threads"
+    );
+    println!(
+        "EVALSHA get: store/redis = {:.1}x; HGET: {:.1}x",
+        s1 / r1,
+        s2 / r2
+    );
+    assert_eq!(
+        shared.execute(&cmd(&["HGET", "rs:app:tok", "id"])),
+        redis.call(&cmd(&["HGET", "rs:app:tok", "id"]))
+    );
+}
+
+#[test]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+fn script_overheads() {
+    let store = MemoryStore::new();
+    setup(&mut |c| store.execute(c));
+    let sha = |body: &str| {
+        let Value::Bulk(sha) = store.execute(&cmd(&["SCRIPT", "LOAD", body])).unwrap() else {
+            panic!()
+        };
+        String::from_utf8(sha).unwrap()
+    };
+    let ret1 = sha("return 1");
+    let ping = sha("redis.call('ping') return 1");
+    let six = sha("for i = 1, 6 do redis.call('hget', KEYS[1], 'id') end return 1");
+    let hmget = sha(
+        "return redis.call('HMGET', KEYS[1], 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave')",
+    );
+    measure("EVALSHA return 1", N * 5, |_| {
+        store.execute(&cmd(&["EVALSHA", &ret1, "0"])).unwrap();
+    });
+    measure("EVALSHA return 1, 4 keys 3 args", N * 5, |_| {
+        store
+            .execute(&cmd(&[
+                "EVALSHA", &ret1, "4", "a", "b", "c", "d", "1", "2", "3",
+            ]))
+            .unwrap();
+    });
+    measure("EVALSHA one redis.call", N * 5, |_| {
+        store.execute(&cmd(&["EVALSHA", &ping, "0"])).unwrap();
+    });
+    measure("EVALSHA six redis.call", N * 5, |_| {
+        store
+            .execute(&cmd(&["EVALSHA", &six, "1", "rs:app:tok"]))
+            .unwrap();
+    });
+    measure("EVALSHA HMGET 8 fields", N * 5, |_| {
+        store
+            .execute(&cmd(&["EVALSHA", &hmget, "1", "rs:app:tok"]))
+            .unwrap();
+    });
+}

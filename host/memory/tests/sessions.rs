@@ -1,0 +1,206 @@
+//! The project's session logic (`redis_sessions_core::SessionStore`, the code the component
+//! runs) over the embedded store and over a real redis-server, side by side: same clock,
+//! same "random" bytes, so the same tokens. Every result and the whole keyspace must match.
+
+mod support;
+
+use redis_sessions_core::{Backend, BackendError, Command, DataValue, Reply, SessionStore};
+use redis_sessions_memory::{MemoryStore, ServerError, Value};
+use std::cell::Cell;
+use std::rc::Rc;
+use support::{Both, RedisServer, Resp};
+
+fn reply(v: Value) -> Reply {
+    match v {
+        Value::Nil => Reply::Nil,
+        Value::Status(s) => Reply::Status(s),
+        Value::Int(i) => Reply::Integer(i),
+        Value::Bulk(b) => Reply::Bulk(b),
+        Value::Array(items) => Reply::Array(items.into_iter().map(reply).collect()),
+        Value::Error(e) => Reply::Status(format!("nested error: {e}")),
+    }
+}
+
+fn result(r: Result<Value, ServerError>) -> Result<Reply, BackendError> {
+    r.map(reply).map_err(|e| BackendError::Server(e.0))
+}
+
+/// A clock both sides share, and a deterministic byte stream per side.
+struct Env {
+    now: Rc<Cell<i64>>,
+    seed: u64,
+}
+
+impl Env {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.seed ^= self.seed << 13;
+            self.seed ^= self.seed >> 7;
+            self.seed ^= self.seed << 17;
+            *b = (self.seed >> 24) as u8;
+        }
+    }
+}
+
+struct Memory(Rc<MemoryStore>, Env);
+struct Real(Resp, Env);
+
+impl Backend for Memory {
+    fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
+        result(self.0.execute(&command))
+    }
+    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        self.0.pipeline(&commands).into_iter().map(result).collect()
+    }
+    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        let replies = self
+            .0
+            .transaction(&commands)
+            .map_err(|e| BackendError::Server(e.0))?;
+        replies.into_iter().map(result).collect()
+    }
+    fn now(&self) -> i64 {
+        self.1.now.get()
+    }
+    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
+        self.1.fill(buf);
+        Ok(())
+    }
+}
+
+impl Backend for Real {
+    fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
+        result(self.0.call(&command))
+    }
+    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        commands.iter().map(|c| result(self.0.call(c))).collect()
+    }
+    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
+        let replies = self
+            .0
+            .transaction(&commands)
+            .map_err(|e| BackendError::Server(e.0))?;
+        replies.into_iter().map(result).collect()
+    }
+    fn now(&self) -> i64 {
+        self.1.now.get()
+    }
+    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
+        self.1.fill(buf);
+        Ok(())
+    }
+}
+
+/// Runs one session method on both sides and compares the results.
+macro_rules! same {
+    ($mem:expr, $real:expr, $method:ident ( $($arg:expr),* )) => {{
+        let ours = $mem.$method($($arg),*);
+        let theirs = $real.$method($($arg),*);
+        assert_eq!(ours, theirs, "{} differs", stringify!($method));
+        ours
+    }};
+}
+
+#[test]
+fn session_methods_match_redis() {
+    let server = RedisServer::start();
+    let now = Rc::new(Cell::new(1_800_000_000));
+    let store = Rc::new(MemoryStore::new());
+    let env = |seed| Env {
+        now: now.clone(),
+        seed,
+    };
+    let mut mem = SessionStore::new(Memory(store.clone(), env(0x9e37_79b9_7f4a_7c15)), "rs");
+    let mut real = SessionStore::new(Real(server.client(), env(0x9e37_79b9_7f4a_7c15)), "rs");
+
+    let d = vec![
+        ("plan".to_owned(), Some(DataValue::Text("pro".into()))),
+        ("n".to_owned(), Some(DataValue::Integer(1))),
+        ("ratio".to_owned(), Some(DataValue::Float(12.7))),
+    ];
+    let mut tokens = Vec::new();
+    for (app, id, ttl, data, no_resave) in [
+        ("app", "u1", Some(3600), Some(&d), false),
+        ("app", "u1", Some(60), None, false),
+        ("app", "u2", None, Some(&d), true),
+        ("app", "u:3", Some(30), None, false),
+        ("other", "u1", Some(10), None, false),
+    ] {
+        let token = same!(
+            mem,
+            real,
+            create(app, id, "127.0.0.1", ttl, data, no_resave)
+        )
+        .unwrap();
+        tokens.push((app, token));
+        now.set(now.get() + 1);
+    }
+    same!(mem, real, create("app", "", "127.0.0.1", None, None, false)).unwrap_err();
+    same!(mem, real, ping()).unwrap();
+
+    let step = |secs: i64| now.set(now.get() + secs);
+    for (app, token) in &tokens {
+        same!(mem, real, get(app, token)).unwrap();
+    }
+    step(5);
+    let update = vec![
+        ("n".to_owned(), Some(DataValue::Integer(2))),
+        ("plan".to_owned(), None),
+        ("seen".to_owned(), Some(DataValue::Boolean(true))),
+    ];
+    for (app, token) in &tokens {
+        same!(mem, real, set(app, token, &update)).unwrap();
+        same!(mem, real, get(app, token)).unwrap();
+    }
+    step(20);
+    same!(mem, real, activity("app", 600)).unwrap();
+    same!(mem, real, activity("app", 12)).unwrap();
+    same!(mem, real, soapp("app", 600)).unwrap();
+    same!(mem, real, soapp("app", 12)).unwrap();
+    let ours = mem.soid("app", "u1").unwrap();
+    let theirs = real.soid("app", "u1").unwrap();
+    assert_eq!(ours.len(), theirs.len());
+    for s in &ours {
+        assert!(theirs.contains(s), "soid: {s:?} missing on Redis");
+    }
+    step(15); // u:3 (ttl 30) has expired
+    same!(mem, real, get("app", &tokens[3].1)).unwrap();
+    same!(mem, real, kill("app", &tokens[3].1)).unwrap();
+    same!(mem, real, kill("app", &tokens[1].1)).unwrap();
+    same!(mem, real, kill("app", &tokens[1].1)).unwrap();
+    step(100); // 'other' (ttl 10) and u1's 60 s session are due
+    same!(mem, real, wipe()).unwrap();
+    same!(mem, real, killsoid("app", "u2")).unwrap();
+    same!(mem, real, killsoid("app", "nobody")).unwrap();
+    for i in 0..20 {
+        same!(
+            mem,
+            real,
+            create(
+                "bulk",
+                &format!("id{}", i % 6),
+                "10.0.0.1",
+                Some(50 + i),
+                None,
+                i % 3 == 0
+            )
+        )
+        .unwrap();
+    }
+    step(60);
+    same!(mem, real, wipe()).unwrap();
+    same!(mem, real, soapp("bulk", 1000)).unwrap();
+    same!(mem, real, killall("bulk")).unwrap();
+    same!(mem, real, killall("app")).unwrap();
+    same!(mem, real, wipe()).unwrap();
+
+    // The keyspace itself, byte for byte.
+    drop((mem, real));
+    let mut both = Both {
+        store: Rc::try_unwrap(store).ok().unwrap(),
+        redis: server.client(),
+        server,
+        compared: 0,
+    };
+    both.check_dump();
+}

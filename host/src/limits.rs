@@ -1,0 +1,170 @@
+//! Per-instance limits: linear memory (a `ResourceLimiter`) and guest CPU time per call
+//! (epoch interruption), so one runaway call is stopped without touching any other.
+//!
+//! CPU time is wall time spent running the guest: an epoch ticker thread advances the
+//! engine's epoch every [`EPOCH_TICK`]; at each tick the running call's budget is checked,
+//! discounting time spent awaiting Redis in host calls, so a slow Redis is never mistaken
+//! for a busy guest.
+
+use std::time::{Duration, Instant};
+use wasmtime::{Engine, ResourceLimiter};
+
+/// How often the epoch advances: the granularity of the CPU limit.
+pub const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+/// What one tenant's instances may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Guest CPU time per call.
+    pub cpu_time: Duration,
+    /// Instances alive at once (busy or idle); calls beyond wait for one.
+    pub max_instances: usize,
+}
+
+impl Default for Limits {
+    /// Generous: the built-in component needs ~1.2 MiB and microseconds per call.
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            cpu_time: Duration::from_secs(1),
+            max_instances: 256,
+        }
+    }
+}
+
+/// The memory side, in each instance's store.
+#[derive(Debug)]
+pub(crate) struct MemoryLimiter {
+    max_bytes: usize,
+    /// A grow was refused: the trap that follows is a limit hit, not a bug.
+    pub(crate) hit: bool,
+}
+
+impl MemoryLimiter {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            hit: false,
+        }
+    }
+}
+
+/// Table elements an instance may have; the session component needs a few dozen.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.max_bytes;
+        self.hit |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// The CPU side: the current call's budget.
+#[derive(Debug)]
+pub(crate) struct CpuBudget {
+    limit: Duration,
+    started: Instant,
+    in_host: Duration,
+    /// The budget ran out: the trap that follows is a limit hit.
+    pub(crate) hit: bool,
+}
+
+impl CpuBudget {
+    pub(crate) fn new(limit: Duration) -> Self {
+        Self {
+            limit,
+            started: Instant::now(),
+            in_host: Duration::ZERO,
+            hit: false,
+        }
+    }
+
+    /// A call starts: a fresh budget.
+    pub(crate) fn start(&mut self) {
+        self.started = Instant::now();
+        self.in_host = Duration::ZERO;
+    }
+
+    /// Time spent in a host call (awaiting Redis) does not count.
+    pub(crate) fn add_host_time(&mut self, spent: Duration) {
+        self.in_host += spent;
+    }
+
+    /// Checked at each epoch tick while the guest runs: `true` once over budget.
+    pub(crate) fn exhausted(&mut self) -> bool {
+        self.exhausted_at(Instant::now())
+    }
+
+    fn exhausted_at(&mut self, now: Instant) -> bool {
+        let guest = now
+            .saturating_duration_since(self.started)
+            .saturating_sub(self.in_host);
+        self.hit |= guest > self.limit;
+        self.hit
+    }
+
+    pub(crate) fn limit(&self) -> Duration {
+        self.limit
+    }
+}
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
+pub(crate) fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(e) = spawned {
+        // Without a ticker no call is ever interrupted; say so loudly.
+        tracing::error!("cannot start the epoch ticker, CPU limits are off: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_beyond_the_limit_is_refused_and_remembered() {
+        let mut m = MemoryLimiter::new(1 << 20);
+        assert!(m.memory_growing(0, 1 << 20, None).unwrap());
+        assert!(!m.hit);
+        assert!(!m.memory_growing(1 << 20, (1 << 20) + 65536, None).unwrap());
+        assert!(m.hit);
+    }
+
+    #[test]
+    fn host_time_does_not_count_against_the_cpu_budget() {
+        let ms = Duration::from_millis;
+        let mut cpu = CpuBudget::new(ms(20));
+        cpu.start();
+        let t0 = cpu.started;
+        cpu.add_host_time(ms(30));
+        assert!(!cpu.exhausted_at(t0 + ms(45)), "15 ms of guest time");
+        assert!(cpu.exhausted_at(t0 + ms(55)), "25 ms of guest time");
+        assert!(cpu.hit);
+    }
+}

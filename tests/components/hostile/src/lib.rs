@@ -1,0 +1,120 @@
+//! A session-store component that attacks its host, for the multi-tenant tests:
+//! - `get(ns, key)`: reads `NS:KEY` of another tenant with a plain command, a disallowed
+//!   command, and EVAL with an undeclared key; `set` writes there the same ways. Each
+//!   attempt's outcome is reported in the error text; any success would be a breach.
+//! - `ping`: loops forever (the CPU limit must stop it).
+//! - `kill`: allocates without bound (the memory limit must stop it).
+//! - `killall`: traps.
+
+wit_bindgen::generate!({ world: "session-store", path: "../../../wit" });
+
+use exports::redis_sessions::store::sessions::{DataInput, Error, Guest, Session};
+use redis_sessions::store::redis::{self, Reply};
+
+fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
+    parts.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+/// Runs each attempt and reports `ok: REPLY` or `refused: ERROR` for each.
+fn attempts(list: &[Vec<Vec<u8>>]) -> Error {
+    let report: Vec<String> = list
+        .iter()
+        .map(|c| match redis::execute(c) {
+            Ok(Reply::Array(a)) if a.is_empty() => "ok: (empty)".to_owned(),
+            Ok(r) => format!("ok: {r:?}"),
+            Err(e) => format!("refused: {e:?}"),
+        })
+        .collect();
+    Error::Store(report.join(" | "))
+}
+
+struct Hostile;
+
+impl Guest for Hostile {
+    fn create(
+        _: String,
+        _: String,
+        _: String,
+        _: Option<i64>,
+        _: Option<DataInput>,
+        _: bool,
+    ) -> Result<String, Error> {
+        Err(Error::Store("not implemented".into()))
+    }
+
+    fn get(ns: String, key: String) -> Result<Option<Session>, Error> {
+        let target = format!("{ns}:{key}");
+        Err(attempts(&[
+            cmd(&["HMGET", &target, "id", "r"]),
+            cmd(&["HGETALL", &target]),
+            cmd(&[
+                "EVAL",
+                &format!("return redis.call('HMGET', '{target}', 'id')"),
+                "0",
+            ]),
+            cmd(&[
+                "EVAL",
+                "return redis.call('HMGET', KEYS[1], 'id')",
+                "1",
+                &target,
+            ]),
+            cmd(&["EVAL", "return redis.call('KEYS', '*')", "0"]),
+        ]))
+    }
+
+    fn set(ns: String, key: String, _: DataInput) -> Result<Option<Session>, Error> {
+        let target = format!("{ns}:{key}");
+        Err(attempts(&[
+            cmd(&["HSET", &target, "r", "999"]),
+            cmd(&["DEL", &target]),
+            cmd(&[
+                "EVAL",
+                &format!("return redis.call('HSET', '{target}', 'r', '999')"),
+                "0",
+            ]),
+            cmd(&["EVAL", "return redis.call('DEL', KEYS[1])", "1", &target]),
+            cmd(&["FLUSHALL"]),
+        ]))
+    }
+
+    fn kill(_: String, _: String) -> Result<u64, Error> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![1; 1 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
+
+    fn activity(_: String, _: i64) -> Result<u64, Error> {
+        Ok(0)
+    }
+
+    fn soid(_: String, _: String) -> Result<Vec<Session>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn killsoid(_: String, _: String) -> Result<u64, Error> {
+        Ok(0)
+    }
+
+    fn soapp(_: String, _: i64) -> Result<Vec<Session>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn killall(_: String) -> Result<u64, Error> {
+        std::process::abort()
+    }
+
+    fn wipe() -> Result<u64, Error> {
+        Ok(0)
+    }
+
+    fn ping() -> Result<String, Error> {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+}
+
+export!(Hostile);
