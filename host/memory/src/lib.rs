@@ -19,6 +19,25 @@
 //! The store is `Send + Sync`: one mutex serialises commands, scripts and transactions, which
 //! is Redis' atomicity.
 //!
+//! ```
+//! use redis_sessions_memory::{MemoryStore, ServerError, Value};
+//!
+//! let store = MemoryStore::new();
+//! let cmd = |args: &[&str]| args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
+//! assert_eq!(store.execute(&cmd(&["ZADD", "z", "1.5", "m"])), Ok(Value::Int(1)));
+//! assert_eq!(store.execute(&cmd(&["zscore", "z", "m"])), Ok(Value::Bulk(b"1.5".to_vec())));
+//! assert_eq!(
+//!     store.execute(&cmd(&["EVAL", "return redis.call('ZCARD', KEYS[1])", "1", "z"])),
+//!     Ok(Value::Int(1))
+//! );
+//! assert_eq!(
+//!     store.execute(&cmd(&["HGET", "z", "f"])),
+//!     Err(ServerError("WRONGTYPE Operation against a key holding the wrong kind of value".into()))
+//! );
+//! let replies = store.transaction(&[cmd(&["SET", "a", "1"]), cmd(&["HSET", "a", "f", "v"])]);
+//! assert!(matches!(&replies.unwrap()[..], [Ok(_), Err(_)]));
+//! ```
+//!
 //! # Commands
 //!
 //! PING ECHO DEL EXISTS TYPE KEYS TTL PTTL FLUSHALL FLUSHDB DBSIZE, GET SET (NX XX GET
@@ -37,14 +56,32 @@
 //!
 //! # Scripts
 //!
-//! EVAL/EVALSHA run Lua 5.1 as Redis does: KEYS and ARGV, `redis.call`/`pcall`,
-//! `error_reply`, `status_reply`, `sha1hex`, `log`, Redis' reply conversions and error
-//! texts (`... script: <sha>, on @user_script:<line>.`). Scripts cannot create globals or
-//! reach os/io/package/require/dofile/loadfile/debug, nor load bytecode. Each run has a
-//! budget ([`ScriptLimits`]: time, VM instructions, Lua memory); a script that exceeds it is
-//! aborted with an error (its writes so far stay, as with any script error in Redis) and the
-//! store keeps serving. Not provided: `cjson`, `cmsgpack`, `struct`, `bit`, `coroutine`,
-//! RESP3 (`redis.setresp(3)`), shebang flags (`#!lua`).
+//! EVAL/EVALSHA run Lua 5.1 as Redis does: KEYS and ARGV; `redis.call` (an error reply
+//! raises), `redis.pcall` (returns `{err = ...}`), `error_reply`, `status_reply`,
+//! `sha1hex`, `log`, the `LOG_*` constants; Redis' conversions both ways (numbers given to
+//! `redis.call` print with `%.17g`); Redis 7.0's pcall (an `{err = ...}` error is caught as
+//! its message) and error texts (`ERR user_script:1: boom script: <sha>, on
+//! @user_script:1.`). Scripts are cached by SHA1 on EVAL and SCRIPT LOAD. The sandbox:
+//! reading an undefined global and creating any global are errors, the library tables are
+//! read-only, os/io/package/require/dofile/loadfile/load/debug/getfenv/setfenv/
+//! collectgarbage/coroutine are absent, `loadstring` refuses bytecode. Each run has a
+//! budget ([`ScriptLimits`]: time, VM instructions, Lua memory): a script that exceeds it
+//! is aborted with `ERR Script killed: ...` or a memory error, pcall cannot catch the abort,
+//! its writes so far stay (as with any script error in Redis), and the store keeps serving.
+//!
+//! Not provided: the `cjson`, `cmsgpack`, `struct` and `bit` libraries, `coroutine`,
+//! RESP3 (`redis.setresp(3)`), shebang flags (`#!lua`), Redis' reproducible `math.random`
+//! sequence. A Lua pattern function (`string.find`/`gsub`...) runs in C and is not
+//! interrupted by the budget (nor is it in Redis).
+//!
+//! # Differences from Redis worth knowing
+//!
+//! Replies are Redis 7.0's, against which the differential tests run (Redis 7.2 prints
+//! scores in shortest form: `0.1` where 7.0 prints `0.10000000000000001`). Orders Redis
+//! leaves to its hash tables (KEYS, SMEMBERS of non-integer sets, HGETALL of hashes past
+//! 128 fields or 64-byte values) are insertion orders here. A reply nested deeper than 1000
+//! levels (a script returning a table that contains itself) ends in an error element where
+//! Redis goes on to about 8000. Scripts are not part of a snapshot, like in Redis' RDB.
 
 mod commands;
 mod glob;
@@ -151,8 +188,8 @@ impl MemoryStore {
         }
     }
 
-    /// The same store with other script limits (they apply from the next Lua state: set
-    /// them before running scripts).
+    /// The same store with other script limits. The Lua state is rebuilt with them, so
+    /// the script cache starts empty (clients reload scripts on NOSCRIPT).
     pub fn with_script_limits(self, limits: ScriptLimits) -> Self {
         let mut server = self
             .server

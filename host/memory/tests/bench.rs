@@ -1,6 +1,7 @@
 //! Throughput of the embedded store against a real redis-server over loopback, in one run:
 //! `cargo test --release -p redis-sessions-memory --test bench -- --ignored --nocapture`.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
 use redis_sessions_core::scripts;
@@ -23,7 +24,9 @@ fn measure(label: &str, n: usize, mut f: impl FnMut(usize)) -> f64 {
     rate
 }
 
-fn setup(exec: &mut dyn FnMut(&[Vec<u8>]) -> Result<Value, ServerError>) {
+type Exec<'a> = dyn FnMut(&[Vec<u8>]) -> Result<Value, ServerError> + 'a;
+
+fn setup(exec: &mut Exec<'_>) {
     exec(&cmd(&["FLUSHALL"])).unwrap();
     exec(&cmd(&[
         "HSET",

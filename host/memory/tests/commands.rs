@@ -1,6 +1,7 @@
 //! The store on its own (no redis-server needed): replies and error texts pinned to what
 //! Redis 7.0 answers, the project's GET script, transactions and pipelines.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 use redis_sessions_core::scripts;
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 

@@ -1,6 +1,7 @@
 //! The same commands against the embedded store and a real redis-server: every reply,
 //! error texts included, must be identical.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
 use support::{Both, c, cmd};
@@ -437,4 +438,63 @@ fn transactions() {
     b.check(&c("EXISTS x y")).unwrap();
     b.check_transaction(&[]).unwrap();
     b.check_dump();
+}
+
+#[test]
+fn arity_errors_for_every_command() {
+    let mut b = Both::new();
+    let names = [
+        "ping",
+        "echo",
+        "del",
+        "exists",
+        "type",
+        "keys",
+        "ttl",
+        "pttl",
+        "flushall",
+        "flushdb",
+        "dbsize",
+        "get",
+        "set",
+        "hset",
+        "hmset",
+        "hget",
+        "hmget",
+        "hgetall",
+        "hdel",
+        "hincrby",
+        "hexists",
+        "hlen",
+        "sadd",
+        "srem",
+        "smembers",
+        "sismember",
+        "scard",
+        "zadd",
+        "zincrby",
+        "zrem",
+        "zscore",
+        "zcard",
+        "zcount",
+        "zrange",
+        "zrevrange",
+        "zrangebyscore",
+        "zrevrangebyscore",
+        "eval",
+        "evalsha",
+        "script",
+    ];
+    for name in names {
+        for n in [0, 1, 2, 3, 6] {
+            let mut c = cmd(&[name]);
+            c.extend((0..n).map(|i| format!("a{i}").into_bytes()));
+            b.check(&c).ok();
+        }
+        b.check(&cmd(&[&name.to_uppercase()])).ok();
+    }
+    for name in ["multi", "exec", "discard", "unwatch"] {
+        b.check(&cmd(&[name, "x"])).unwrap_err();
+    }
+    b.check(&cmd(&["watch"])).unwrap_err();
 }

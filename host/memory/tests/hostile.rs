@@ -2,6 +2,7 @@
 //! attempts to poison the Lua state for later scripts. Each is refused or aborted with an
 //! error, and the store keeps serving.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 use redis_sessions_memory::{MemoryStore, ScriptLimits, ServerError, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,15 +33,10 @@ fn still_serving(store: &MemoryStore) {
         eval(store, "return redis.call('get', 'alive')"),
         Ok(Value::Bulk(b"yes".to_vec()))
     );
-    assert_eq!(
-        eval(
-            store,
-            "return {type(string.rep), type(redis.call), type(x_global)}"
-        )
-        .unwrap_err()
-        .0
-        .contains("nonexistent global variable 'x_global'"),
-        true
+    let e = eval(store, "return x_global").unwrap_err();
+    assert!(
+        e.0.contains("nonexistent global variable 'x_global'"),
+        "{e}"
     );
     assert_eq!(
         eval(

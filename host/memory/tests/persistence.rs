@@ -1,5 +1,6 @@
 //! Snapshots: round trip, atomic replacement, and corrupt or foreign files refused.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};

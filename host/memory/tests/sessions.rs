@@ -2,6 +2,7 @@
 //! runs) over the embedded store and over a real redis-server, side by side: same clock,
 //! same "random" bytes, so the same tokens. Every result and the whole keyspace must match.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
 use redis_sessions_core::{Backend, BackendError, Command, DataValue, Reply, SessionStore};

@@ -204,6 +204,11 @@ impl Rejected {
                     .unwrap_or_default();
                 reject(format!("unknown subcommand '{sub}'. Try {cmd} HELP."))
             }
+            // Redis rejects a malformed EXEC by aborting the transaction (even without one).
+            Rejected::Arity(spec) if spec.name == "exec" => ServerError(
+                "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
+                    .into(),
+            ),
             Rejected::Arity(spec) => arity_error(spec.full),
         }
     }

@@ -213,38 +213,34 @@ fn zrange_generic(db: &mut Keyspace, args: &[Vec<u8>], mut by: By, rev: Option<b
     } else {
         (&args[2], &args[3])
     };
-    let items: Vec<(&[u8], f64)>;
-    match by {
+    let items: Vec<(&[u8], f64)> = match by {
         By::Score => {
             let range = score_range(lo, hi)?;
             let Some(z) = db.zset(&args[1])? else {
                 return Ok(Value::Array(Vec::new()));
             };
-            items = if offset < 0 {
-                Vec::new()
-            } else {
-                let it = z.range(range, rev).skip(offset as usize);
-                match usize::try_from(limit) {
-                    Ok(n) => it.take(n).collect(),
-                    Err(_) => it.collect(),
-                }
-            };
+            match (usize::try_from(offset), usize::try_from(limit)) {
+                (Err(_), _) => Vec::new(),
+                (Ok(offset), Ok(n)) => z.range(range, rev).skip(offset).take(n).collect(),
+                (Ok(offset), Err(_)) => z.range(range, rev).skip(offset).collect(),
+            }
         }
         By::Rank | By::Auto => {
             let (start, end) = (int_arg(lo)?, int_arg(hi)?);
             let Some(z) = db.zset(&args[1])? else {
                 return Ok(Value::Array(Vec::new()));
             };
-            items = rank_range(z, start, end, rev);
+            rank_range(z, start, end, rev)
         }
         By::Lex => {
-            let valid = |b: &[u8]| b == b"-" || b == b"+" || matches!(b.first(), Some(b'(' | b'['));
+            // Only the bounds' syntax is checked: BYLEX itself is not supported.
+            let valid = |b: &[u8]| matches!(b, b"-" | b"+" | [b'(' | b'[', ..]);
             if !valid(lo) || !valid(hi) {
                 return Err(err("min or max not valid string range item"));
             }
             return Err(err("BYLEX ranges are not supported by the embedded store"));
         }
-    }
+    };
     let mut out = Vec::with_capacity(items.len() * if withscores { 2 } else { 1 });
     for (member, score) in items {
         out.push(bulk(member));

@@ -2,6 +2,7 @@
 //! RESP2 client that keeps every reply exactly (status vs bulk, error texts, errors nested
 //! in arrays), and a pair "store + server" that runs each command on both and compares.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
@@ -285,6 +286,12 @@ impl Both {
             }
             .unwrap();
         }
+    }
+}
+
+impl Drop for Both {
+    fn drop(&mut self) {
+        eprintln!("compared {} replies with redis-server", self.compared);
     }
 }
 
