@@ -4,10 +4,14 @@
 //! CPU time is wall time spent running the guest: an epoch ticker thread advances the
 //! engine's epoch every [`EPOCH_TICK`]; at each tick the running call's budget is checked,
 //! discounting time spent awaiting Redis in host calls, so a slow Redis is never mistaken
-//! for a busy guest.
+//! for a busy guest. A call still within budget yields to the async executor at each
+//! tick, so a busy guest cannot hold a worker thread that other requests and tenants
+//! need; the time it then waits to be resumed is not counted either.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use wasmtime::{Engine, ResourceLimiter};
+use wasmtime::{Engine, ResourceLimiter, UpdateDeadline};
 
 /// How often the epoch advances: the granularity of the CPU limit.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
@@ -82,6 +86,8 @@ pub(crate) struct CpuBudget {
     limit: Duration,
     started: Instant,
     in_host: Duration,
+    /// Nanoseconds spent yielded to the executor, written by the yield futures.
+    yielded: Arc<AtomicU64>,
     /// The budget ran out: the trap that follows is a limit hit.
     pub(crate) hit: bool,
 }
@@ -92,6 +98,7 @@ impl CpuBudget {
             limit,
             started: Instant::now(),
             in_host: Duration::ZERO,
+            yielded: Arc::default(),
             hit: false,
         }
     }
@@ -100,6 +107,7 @@ impl CpuBudget {
     pub(crate) fn start(&mut self) {
         self.started = Instant::now();
         self.in_host = Duration::ZERO;
+        self.yielded.store(0, Ordering::Relaxed);
     }
 
     /// Time spent in a host call (awaiting Redis) does not count.
@@ -113,11 +121,31 @@ impl CpuBudget {
     }
 
     fn exhausted_at(&mut self, now: Instant) -> bool {
+        let yielded = Duration::from_nanos(self.yielded.load(Ordering::Relaxed));
         let guest = now
             .saturating_duration_since(self.started)
-            .saturating_sub(self.in_host);
+            .saturating_sub(self.in_host)
+            .saturating_sub(yielded);
         self.hit |= guest > self.limit;
         self.hit
+    }
+
+    /// What to do at an epoch tick: stop the call once over budget, else let the executor
+    /// run other tasks for a moment (that wait is not the guest's time) and go on.
+    pub(crate) fn on_tick(&mut self) -> UpdateDeadline {
+        if self.exhausted() {
+            return UpdateDeadline::Interrupt;
+        }
+        let yielded = self.yielded.clone();
+        UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(async move {
+                let start = Instant::now();
+                tokio::task::yield_now().await;
+                let waited = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                yielded.fetch_add(waited, Ordering::Relaxed);
+            }),
+        )
     }
 
     pub(crate) fn limit(&self) -> Duration {

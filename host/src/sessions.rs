@@ -18,7 +18,7 @@ use redis_sessions_core::{DataInput, DataValue, Session, SessionError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::Store;
 
 /// Idle instances kept for reuse; more are made under load and dropped afterwards.
 pub const DEFAULT_MAX_IDLE_INSTANCES: usize = 64;
@@ -220,13 +220,7 @@ impl Sessions {
         );
         let mut store = Store::new(inner.runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
-        store.epoch_deadline_callback(|mut ctx| {
-            if ctx.data_mut().cpu.exhausted() {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Continue(1))
-            }
-        });
+        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().cpu.on_tick()));
         store.data_mut().cpu.start();
         store.set_epoch_deadline(1);
         let bindings = inner
