@@ -122,6 +122,12 @@ instances = 4
         }
     }
 
+    /// The service's `/metrics` text.
+    async fn metrics(&self) -> String {
+        let url = format!("{}/metrics", self.svc.base);
+        reqwest::get(url).await.unwrap().text().await.unwrap()
+    }
+
     fn tenant(&self, name: &str) -> Arc<tenants::Tenant> {
         self.tenancy
             .tenants()
@@ -170,12 +176,7 @@ async fn requests_need_a_known_api_key_and_touch_nothing_without_one() {
             .iter()
             .all(|k| k.starts_with("good:"))
     );
-    let metrics = reqwest::get(format!("{}/metrics", f.svc.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = f.metrics().await;
     assert!(
         metrics.contains("redis_sessions_unauthorized_total 4"),
         "{metrics}"
@@ -399,12 +400,7 @@ async fn runaway_calls_are_stopped_while_another_tenant_is_served() {
             .load(Ordering::Relaxed),
         0
     );
-    let metrics = reqwest::get(format!("{}/metrics", f.svc.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = f.metrics().await;
     assert!(
         metrics.contains("redis_sessions_limit_hits_total{tenant=\"evil\"} 4"),
         "{metrics}"
