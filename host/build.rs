@@ -5,6 +5,7 @@
 //! environment cleaned of the outer build's target and flags.
 
 use std::env;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,11 +22,15 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
-    // OUT_DIR is TARGET/PROFILE/build/PKG-HASH/out: share one guest build among profiles.
-    let target_dir = out_dir
-        .ancestors()
-        .nth(4)
-        .map_or_else(|| out_dir.join("guest"), |t| t.join("wasm-guest"));
+    // OUT_DIR is TARGET/PROFILE/build/PKG-HASH/out: share one guest build among profiles,
+    // but not among checkouts sharing a target directory (worktrees, CARGO_TARGET_DIR),
+    // whose guests differ.
+    let mut checkout = DefaultHasher::new();
+    root.hash(&mut checkout);
+    let target_dir = out_dir.ancestors().nth(4).map_or_else(
+        || out_dir.join("guest"),
+        |t| t.join(format!("wasm-guest/{:016x}", checkout.finish())),
+    );
     build_guest(root, &target_dir);
 
     let built = target_dir.join("wasm32-wasip2/guest").join(GUEST_ARTIFACT);
