@@ -120,10 +120,6 @@ impl CpuBudget {
     }
 
     /// Checked at each epoch tick while the guest runs: `true` once over budget.
-    pub(crate) fn exhausted(&mut self) -> bool {
-        self.exhausted_at(Instant::now())
-    }
-
     fn exhausted_at(&mut self, now: Instant) -> bool {
         let guest = self.guest_time(now);
         self.hit |= guest > self.limit;
