@@ -1,4 +1,5 @@
-//! Every session method through the host and the component, against a real redis-server.
+//! Every session method through the host and the component, on a real redis-server and on
+//! the embedded store (one suite, two backends: see `on_both_backends!`).
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -6,7 +7,7 @@ mod support;
 
 use redis_sessions::{DataValue, Error, ManualClock, SessionError};
 use serde_json::json;
-use support::{RedisServer, T0, d};
+use support::{RedisServer, T0, TestStore, d};
 
 const APP: &str = "myapp";
 
@@ -14,9 +15,7 @@ fn message(e: Error) -> (String, &'static str) {
     (e.to_string(), e.name())
 }
 
-#[tokio::test]
-async fn create_and_get_return_nodes_session_shape() {
-    let server = RedisServer::start();
+async fn create_and_get_return_nodes_session_shape(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let token = s
@@ -37,9 +36,7 @@ async fn create_and_get_return_nodes_session_shape() {
     assert_eq!(s.ping().await.unwrap(), "PONG");
 }
 
-#[tokio::test]
-async fn tokens_are_distinct() {
-    let server = RedisServer::start();
+async fn tokens_are_distinct(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let mut tokens = std::collections::HashSet::new();
     for _ in 0..50 {
@@ -48,9 +45,7 @@ async fn tokens_are_distinct() {
     assert_eq!(tokens.len(), 50);
 }
 
-#[tokio::test]
-async fn create_validation_follows_nodes_order_and_messages() {
-    let server = RedisServer::start();
+async fn create_validation_follows_nodes_order_and_messages(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let create = |app: &'static str, id: &'static str, ip: &'static str, ttl: Option<i64>| {
         let s = s.clone();
@@ -138,9 +133,7 @@ async fn create_validation_follows_nodes_order_and_messages() {
     assert!(support::keys(&mut raw).await.is_empty());
 }
 
-#[tokio::test]
-async fn other_methods_validate_app_token_id_and_delta_time() {
-    let server = RedisServer::start();
+async fn other_methods_validate_app_token_id_and_delta_time(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let bad_token = "x".repeat(63);
     let ok_token = "x".repeat(64);
@@ -189,9 +182,7 @@ async fn other_methods_validate_app_token_id_and_delta_time() {
     assert_eq!(s.kill(APP, &ok_token).await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn set_merges_like_node_and_null_deletes() {
-    let server = RedisServer::start();
+async fn set_merges_like_node_and_null_deletes(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let token = s
@@ -253,9 +244,7 @@ async fn set_merges_like_node_and_null_deletes() {
     assert_eq!(field, None);
 }
 
-#[tokio::test]
-async fn d_values_round_trip_with_their_types() {
-    let server = RedisServer::start();
+async fn d_values_round_trip_with_their_types(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let data = json!({
         "unicode": "Grüße 😀 \u{2028} 中文",
@@ -300,9 +289,7 @@ async fn d_values_round_trip_with_their_types() {
     );
 }
 
-#[tokio::test]
-async fn ids_with_colons_and_utf8_are_listed_and_killed_without_leaks() {
-    let server = RedisServer::start();
+async fn ids_with_colons_and_utf8_are_listed_and_killed_without_leaks(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let ids = ["a:b:c", "jöhn@exämple.com", "😀:1"];
     for id in ids {
@@ -329,9 +316,7 @@ async fn ids_with_colons_and_utf8_are_listed_and_killed_without_leaks() {
     );
 }
 
-#[tokio::test]
-async fn expiry_follows_the_clock_and_wipe_removes_expired_sessions() {
-    let server = RedisServer::start();
+async fn expiry_follows_the_clock_and_wipe_removes_expired_sessions(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let short = s
@@ -383,9 +368,7 @@ async fn expiry_follows_the_clock_and_wipe_removes_expired_sessions() {
     assert_eq!(support::keys(&mut raw).await, expected);
 }
 
-#[tokio::test]
-async fn get_slides_the_expiry_window() {
-    let server = RedisServer::start();
+async fn get_slides_the_expiry_window(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let token = s
@@ -401,9 +384,7 @@ async fn get_slides_the_expiry_window() {
     assert_eq!(s.get(APP, &token).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn no_resave_sessions_expire_ttl_after_creation() {
-    let server = RedisServer::start();
+async fn no_resave_sessions_expire_ttl_after_creation(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let token = s
@@ -444,9 +425,7 @@ async fn no_resave_sessions_expire_ttl_after_creation() {
     assert_eq!(s.get(APP, &token).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn activity_and_soapp_count_the_window() {
-    let server = RedisServer::start();
+async fn activity_and_soapp_count_the_window(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     s.create(APP, "old", "ip", None, None, false).await.unwrap();
@@ -470,9 +449,7 @@ async fn activity_and_soapp_count_the_window() {
     assert_eq!(s.soapp("emptyapp", 600).await.unwrap(), vec![]);
 }
 
-#[tokio::test]
-async fn kill_removes_the_session_and_its_index_entries() {
-    let server = RedisServer::start();
+async fn kill_removes_the_session_and_its_index_entries(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let t1 = s.create(APP, "u", "ip", None, None, false).await.unwrap();
     let t2 = s.create(APP, "u", "ip", None, None, false).await.unwrap();
@@ -489,9 +466,7 @@ async fn kill_removes_the_session_and_its_index_entries() {
     assert!(support::keys(&mut raw).await.is_empty());
 }
 
-#[tokio::test]
-async fn namespaces_are_separate() {
-    let server = RedisServer::start();
+async fn namespaces_are_separate(server: TestStore) {
     let clock = ManualClock::new(T0);
     let a = server.sessions_in("rs", &clock).await;
     let b = server.sessions_in("tenant2", &clock).await;
@@ -531,9 +506,7 @@ async fn an_unreachable_redis_is_an_error_not_a_hang() {
     ));
 }
 
-#[tokio::test]
-async fn no_input_traps_the_component() {
-    let server = RedisServer::start();
+async fn no_input_traps_the_component(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
     let long = "x".repeat(100_000);
@@ -614,3 +587,21 @@ async fn no_input_traps_the_component() {
     // The session store still works.
     assert!(s.get(APP, &token).await.unwrap().is_some());
 }
+
+crate::on_both_backends!(
+    #[tokio::test]
+    create_and_get_return_nodes_session_shape,
+    tokens_are_distinct,
+    create_validation_follows_nodes_order_and_messages,
+    other_methods_validate_app_token_id_and_delta_time,
+    set_merges_like_node_and_null_deletes,
+    d_values_round_trip_with_their_types,
+    ids_with_colons_and_utf8_are_listed_and_killed_without_leaks,
+    expiry_follows_the_clock_and_wipe_removes_expired_sessions,
+    get_slides_the_expiry_window,
+    no_resave_sessions_expire_ttl_after_creation,
+    activity_and_soapp_count_the_window,
+    kill_removes_the_session_and_its_index_entries,
+    namespaces_are_separate,
+    no_input_traps_the_component,
+);

@@ -8,13 +8,11 @@ use redis_sessions::ManualClock;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use support::{RedisServer, T0, d};
+use support::{T0, TestStore, d};
 
 const APP: &str = "myapp";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_sets_of_distinct_keys_lose_nothing() {
-    let server = RedisServer::start();
+async fn concurrent_sets_of_distinct_keys_lose_nothing(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
     let tasks: Vec<_> = (0..64)
@@ -37,9 +35,7 @@ async fn concurrent_sets_of_distinct_keys_lose_nothing() {
     assert_eq!(got.w, 65);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gets_and_sets_racing_a_kill_never_resurrect_the_session() {
-    let server = RedisServer::start();
+async fn gets_and_sets_racing_a_kill_never_resurrect_the_session(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let token = s
         .create(APP, "victim", "ip", None, None, false)
@@ -109,9 +105,7 @@ async fn gets_and_sets_racing_a_kill_never_resurrect_the_session() {
     assert!(s.get(APP, &other).await.unwrap().is_some());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_creates_for_one_user_are_all_listed() {
-    let server = RedisServer::start();
+async fn concurrent_creates_for_one_user_are_all_listed(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let tasks: Vec<_> = (0..100)
         .map(|_| {
@@ -132,3 +126,10 @@ async fn concurrent_creates_for_one_user_are_all_listed() {
     assert_eq!(s.activity(APP, 600).await.unwrap(), 1);
     assert_eq!(s.killsoid(APP, "many").await.unwrap(), 100);
 }
+
+crate::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    concurrent_sets_of_distinct_keys_lose_nothing,
+    gets_and_sets_racing_a_kill_never_resurrect_the_session,
+    concurrent_creates_for_one_user_are_all_listed,
+);

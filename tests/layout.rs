@@ -1,18 +1,18 @@
-//! The Redis state after each call is node redis-sessions' layout, checked with a raw client.
+//! The store's state after each call is node redis-sessions' layout, checked with a raw
+//! client, on a real redis-server and on the embedded store.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod support;
 
-use redis::aio::MultiplexedConnection;
 use redis_sessions::ManualClock;
 use serde_json::json;
 use std::collections::BTreeMap;
-use support::{RedisServer, T0, d};
+use support::{Raw, T0, TestStore, d};
 
 const APP: &str = "myapp";
 
-async fn hash(raw: &mut MultiplexedConnection, key: &str) -> BTreeMap<String, String> {
+async fn hash(raw: &mut Raw, key: &str) -> BTreeMap<String, String> {
     redis::cmd("HGETALL")
         .arg(key)
         .query_async(raw)
@@ -20,7 +20,7 @@ async fn hash(raw: &mut MultiplexedConnection, key: &str) -> BTreeMap<String, St
         .unwrap()
 }
 
-async fn zset(raw: &mut MultiplexedConnection, key: &str) -> Vec<(String, f64)> {
+async fn zset(raw: &mut Raw, key: &str) -> Vec<(String, f64)> {
     redis::cmd("ZRANGE")
         .arg(key)
         .arg(0)
@@ -31,7 +31,7 @@ async fn zset(raw: &mut MultiplexedConnection, key: &str) -> Vec<(String, f64)> 
         .unwrap()
 }
 
-async fn set_members(raw: &mut MultiplexedConnection, key: &str) -> Vec<String> {
+async fn set_members(raw: &mut Raw, key: &str) -> Vec<String> {
     let mut m: Vec<String> = redis::cmd("SMEMBERS")
         .arg(key)
         .query_async(raw)
@@ -48,9 +48,7 @@ fn fields(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[tokio::test]
-async fn create_writes_exactly_nodes_keys_fields_members_and_scores() {
-    let server = RedisServer::start();
+async fn create_writes_exactly_nodes_keys_fields_members_and_scores(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let mut raw = server.raw().await;
@@ -119,9 +117,7 @@ async fn create_writes_exactly_nodes_keys_fields_members_and_scores() {
     }
 }
 
-#[tokio::test]
-async fn get_and_set_update_counters_activity_and_scores_like_node() {
-    let server = RedisServer::start();
+async fn get_and_set_update_counters_activity_and_scores_like_node(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let mut raw = server.raw().await;
@@ -160,9 +156,7 @@ async fn get_and_set_update_counters_activity_and_scores_like_node() {
     );
 }
 
-#[tokio::test]
-async fn a_session_written_by_node_is_read_updated_and_killed() {
-    let server = RedisServer::start();
+async fn a_session_written_by_node_is_read_updated_and_killed(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let mut raw = server.raw().await;
@@ -227,10 +221,8 @@ async fn a_session_written_by_node_is_read_updated_and_killed() {
     assert!(support::keys(&mut raw).await.is_empty());
 }
 
-#[tokio::test]
-async fn wipe_of_an_id_with_colons_leaves_no_index_entry() {
+async fn wipe_of_an_id_with_colons_leaves_no_index_entry(server: TestStore) {
     // node truncates such ids at the first ':' and leaks every index entry (Decisions table).
-    let server = RedisServer::start();
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let mut raw = server.raw().await;
@@ -245,9 +237,7 @@ async fn wipe_of_an_id_with_colons_leaves_no_index_entry() {
     assert!(support::keys(&mut raw).await.is_empty());
 }
 
-#[tokio::test]
-async fn wipe_works_through_more_than_one_batch() {
-    let server = RedisServer::start();
+async fn wipe_works_through_more_than_one_batch(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     let mut raw = server.raw().await;
@@ -269,3 +259,12 @@ async fn wipe_works_through_more_than_one_batch() {
         "only the live session's keys"
     );
 }
+
+crate::on_both_backends!(
+    #[tokio::test]
+    create_writes_exactly_nodes_keys_fields_members_and_scores,
+    get_and_set_update_counters_activity_and_scores_like_node,
+    a_session_written_by_node_is_read_updated_and_killed,
+    wipe_of_an_id_with_colons_leaves_no_index_entry,
+    wipe_works_through_more_than_one_batch,
+);

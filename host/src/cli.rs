@@ -24,6 +24,10 @@ pub struct Cli {
         value_name = "NS"
     )]
     pub namespace: String,
+    /// Use the embedded store, kept in FILE (loaded when it exists, saved after the call;
+    /// for `serve`, snapshots on an interval and at shutdown) instead of Redis
+    #[arg(long, global = true, value_name = "FILE")]
+    pub data: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -119,6 +123,10 @@ pub struct ServeArgs {
     /// Serve several tenants, chosen by `Authorization: Bearer KEY` (see README)
     #[arg(long, value_name = "FILE")]
     pub tenants: Option<std::path::PathBuf>,
+    /// With --data: seconds between snapshots of the embedded store; 0 saves only at
+    /// shutdown
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub snapshot: u64,
 }
 
 impl ServeArgs {
@@ -138,6 +146,15 @@ impl ServeArgs {
 
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Whether `serve` was told of a Redis: `--redis`, `$REDIS_URL`, `$RS_REDISHOST` or
+/// `$RS_REDISPORT`. Without one it runs on the embedded store.
+pub fn serve_redis_configured(flag: Option<&str>) -> bool {
+    flag.is_some()
+        || ["REDIS_URL", "RS_REDISHOST", "RS_REDISPORT"]
+            .iter()
+            .any(|name| env_var(name).is_some())
 }
 
 /// The Redis `serve` uses: `--redis`, else `$REDIS_URL`, else rest-sessions'
@@ -199,8 +216,64 @@ fn session_list(list: Vec<redis_sessions_core::Session>) -> Output {
     Output::Json(json!({ "sessions": list }))
 }
 
-/// Runs `serve` until SIGINT/SIGTERM. Errors are one line for a person to act on.
-pub async fn serve(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Result<(), String> {
+/// Runs `serve` until SIGINT/SIGTERM: on Redis when one is configured, else on the
+/// embedded store (kept in `data` when given). Errors are one line for a person to act on.
+pub async fn serve(
+    redis: Option<&str>,
+    namespace: &str,
+    data: Option<&std::path::Path>,
+    args: &ServeArgs,
+) -> Result<(), String> {
+    if serve_redis_configured(redis) {
+        if data.is_some() {
+            return Err(
+                "--data keeps the embedded store, which replaces Redis: give either \
+                        --data or a Redis (--redis, REDIS_URL, RS_REDISHOST/RS_REDISPORT), \
+                        not both"
+                    .into(),
+            );
+        }
+        return serve_redis(redis, namespace, args).await;
+    }
+    if args.tenants.is_some() {
+        return Err("--tenants needs Redis (each tenant is a Redis ACL user): \
+                    give --redis URL or REDIS_URL"
+            .into());
+    }
+    let store = crate::embedded::open(data)?;
+    tracing::info!(
+        "no Redis configured: using the embedded store ({})",
+        match data {
+            Some(file) => format!("kept in {}", file.display()),
+            None => "in memory; --data FILE keeps it across restarts".to_owned(),
+        }
+    );
+    let sessions = Sessions::builder()
+        .namespace(namespace)
+        .build_with(store.clone())
+        .map_err(|e| e.to_string())?;
+    let snapshots = match (data, args.snapshot) {
+        (Some(file), secs) if secs > 0 => Some(crate::embedded::spawn_snapshots(
+            store.clone(),
+            file.to_path_buf(),
+            std::time::Duration::from_secs(secs),
+        )),
+        _ => None,
+    };
+    let served = listen(sessions.into(), "the embedded store", namespace, args).await;
+    if let Some(task) = snapshots {
+        task.abort();
+    }
+    // After in-flight requests finished: every acknowledged write is in this snapshot.
+    if let Some(file) = data {
+        crate::embedded::save(&store, file).await?;
+        tracing::info!("embedded store saved to {}", file.display());
+    }
+    served
+}
+
+/// `serve` on Redis.
+async fn serve_redis(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Result<(), String> {
     let url = serve_redis_url(redis);
     let tenancy: crate::http::Tenancy = match &args.tenants {
         Some(file) => {
@@ -218,14 +291,24 @@ pub async fn serve(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Re
             })?
             .into(),
     };
+    let store = format!("Redis {}", crate::redact_url(&url));
+    listen(tenancy, &store, namespace, args).await
+}
+
+/// Binds, then serves `tenancy` until SIGINT/SIGTERM and in-flight requests finish.
+async fn listen(
+    tenancy: crate::http::Tenancy,
+    store: &str,
+    namespace: &str,
+    args: &ServeArgs,
+) -> Result<(), String> {
     let addr = args.listen_addr();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let wipe = args.wipe_every();
     tracing::info!(
-        "listening on http://{addr} (Redis {}, namespace {namespace:?}, wipe {})",
-        crate::redact_url(&url),
+        "listening on http://{addr} ({store}, namespace {namespace:?}, wipe {})",
         wipe.map_or_else(|| "off".to_owned(), |w| format!("every {}s", w.as_secs())),
     );
     crate::http::serve(listener, tenancy, wipe, crate::http::shutdown_signal())
@@ -247,6 +330,27 @@ pub async fn tenants(command: &TenantsCommand) -> Result<String, String> {
                 .join("\n"))
         }
     }
+}
+
+/// Runs one command on the embedded store kept in `file` (read when it exists, written
+/// back after the call). Errors are the JSON the CLI prints.
+pub async fn run_embedded(
+    file: &std::path::Path,
+    namespace: &str,
+    call: Call,
+) -> Result<Output, Value> {
+    let data_error = |message: String| json!({ "name": "dataFileError", "message": message });
+    let store = crate::embedded::open(Some(file)).map_err(data_error)?;
+    let sessions = Sessions::builder()
+        .namespace(namespace)
+        .build_with(store.clone())
+        .map_err(|e| error_json(&e))?;
+    let result = run(&sessions, call).await.map_err(|e| error_json(&e));
+    // Saved even after an error: a call that failed midway may have written.
+    crate::embedded::save(&store, file)
+        .await
+        .map_err(data_error)?;
+    result
 }
 
 /// Runs one command against `sessions`.

@@ -17,6 +17,7 @@
 mod bindings;
 pub mod cli;
 pub mod clocks;
+pub mod embedded;
 mod error;
 pub mod http;
 pub mod limits;
@@ -29,6 +30,8 @@ pub mod tenants;
 pub use clocks::{ManualClock, SharedClock};
 pub use error::{Error, redact_url};
 pub use limits::Limits;
+pub use redis::Store;
 pub use redis_sessions_core::{Data, DataInput, DataValue, Session, SessionError, data};
+pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
 pub use sessions::{DEFAULT_MAX_IDLE_INSTANCES, Sessions, SessionsBuilder};

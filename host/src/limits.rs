@@ -88,6 +88,8 @@ pub(crate) struct CpuBudget {
     in_host: Duration,
     /// Nanoseconds spent yielded to the executor, written by the yield futures.
     yielded: Arc<AtomicU64>,
+    /// The guest time at the last yield.
+    guest_at_yield: Duration,
     /// The budget ran out: the trap that follows is a limit hit.
     pub(crate) hit: bool,
 }
@@ -99,6 +101,7 @@ impl CpuBudget {
             started: Instant::now(),
             in_host: Duration::ZERO,
             yielded: Arc::default(),
+            guest_at_yield: Duration::ZERO,
             hit: false,
         }
     }
@@ -108,6 +111,7 @@ impl CpuBudget {
         self.started = Instant::now();
         self.in_host = Duration::ZERO;
         self.yielded.store(0, Ordering::Relaxed);
+        self.guest_at_yield = Duration::ZERO;
     }
 
     /// Time spent in a host call (awaiting Redis) does not count.
@@ -116,26 +120,34 @@ impl CpuBudget {
     }
 
     /// Checked at each epoch tick while the guest runs: `true` once over budget.
-    pub(crate) fn exhausted(&mut self) -> bool {
-        self.exhausted_at(Instant::now())
-    }
-
     fn exhausted_at(&mut self, now: Instant) -> bool {
-        let yielded = Duration::from_nanos(self.yielded.load(Ordering::Relaxed));
-        let guest = now
-            .saturating_duration_since(self.started)
-            .saturating_sub(self.in_host)
-            .saturating_sub(yielded);
+        let guest = self.guest_time(now);
         self.hit |= guest > self.limit;
         self.hit
+    }
+
+    fn guest_time(&self, now: Instant) -> Duration {
+        let yielded = Duration::from_nanos(self.yielded.load(Ordering::Relaxed));
+        now.saturating_duration_since(self.started)
+            .saturating_sub(self.in_host)
+            .saturating_sub(yielded)
     }
 
     /// What to do at an epoch tick: stop the call once over budget, else let the executor
     /// run other tasks for a moment (that wait is not the guest's time) and go on.
     pub(crate) fn on_tick(&mut self) -> UpdateDeadline {
-        if self.exhausted() {
+        let now = Instant::now();
+        if self.exhausted_at(now) {
             return UpdateDeadline::Interrupt;
         }
+        // The deadline counts from the epoch when this returns: after a wait longer than a
+        // tick, the next check fires at once. Yielding again then would starve a call on a
+        // busy executor (it would yield at every resume); it first runs a tick's worth.
+        let guest = self.guest_time(now);
+        if guest.saturating_sub(self.guest_at_yield) < EPOCH_TICK {
+            return UpdateDeadline::Continue(1);
+        }
+        self.guest_at_yield = guest;
         let yielded = self.yielded.clone();
         UpdateDeadline::YieldCustom(
             1,

@@ -23,7 +23,12 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build();
             let result = match runtime {
-                Ok(rt) => rt.block_on(cli::serve(cli.redis.as_deref(), &cli.namespace, args)),
+                Ok(rt) => rt.block_on(cli::serve(
+                    cli.redis.as_deref(),
+                    &cli.namespace,
+                    cli.data.as_deref(),
+                    args,
+                )),
                 Err(e) => Err(format!("cannot start the async runtime: {e}")),
             };
             match result {
@@ -70,10 +75,27 @@ fn main() -> ExitCode {
                 }
             };
             runtime.block_on(async {
-                let url = cli::redis_url(cli.redis.as_deref());
-                let result = match Sessions::connect(&url, &cli.namespace).await {
-                    Ok(sessions) => cli::run(&sessions, call).await,
-                    Err(e) => Err(e),
+                let result = match &cli.data {
+                    // Like serve: the embedded store replaces Redis, never silently.
+                    Some(_)
+                        if cli.redis.is_some()
+                            || std::env::var("REDIS_URL").is_ok_and(|v| !v.is_empty()) =>
+                    {
+                        Err(serde_json::json!({
+                            "name": "usageError",
+                            "message": "--data uses the embedded store instead of Redis: \
+                                        give either --data or --redis/REDIS_URL, not both",
+                        }))
+                    }
+                    Some(file) => cli::run_embedded(file, &cli.namespace, call).await,
+                    None => {
+                        let url = cli::redis_url(cli.redis.as_deref());
+                        let result = match Sessions::connect(&url, &cli.namespace).await {
+                            Ok(sessions) => cli::run(&sessions, call).await,
+                            Err(e) => Err(e),
+                        };
+                        result.map_err(|e| cli::error_json(&e))
+                    }
                 };
                 match result {
                     Ok(output) => {
@@ -81,7 +103,7 @@ fn main() -> ExitCode {
                         ExitCode::SUCCESS
                     }
                     Err(e) => {
-                        eprintln!("{}", cli::error_json(&e));
+                        eprintln!("{e}");
                         ExitCode::FAILURE
                     }
                 }

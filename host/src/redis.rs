@@ -1,6 +1,10 @@
 //! The `redis` capability: the component's commands sent over a shared, reconnecting
 //! [`ConnectionManager`].
 //!
+//! The capability has two backends ([`Store`]): a Redis server, or the embedded
+//! [`MemoryStore`](redis_sessions_memory::MemoryStore) (see [`crate::embedded`]); both
+//! pass the same allowlist and the same host-time accounting.
+//!
 //! Redis calls are free functions; the `Host` impl only delegates. Errors become the WIT
 //! `redis.error`, which the component turns into a `store` error; whether Redis was
 //! unreachable is also remembered here so the host can report it as such (HTTP 503).
@@ -9,6 +13,8 @@ use crate::bindings::redis::{self as wit, Element, Reply};
 use crate::state::InstanceState;
 use redis::aio::ConnectionManager;
 use redis::{Cmd, ErrorKind, RedisError, Value};
+use redis_sessions_memory::MemoryStore;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The only commands the host sends for a component: those the session logic needs (its
@@ -19,7 +25,7 @@ pub const ALLOWED_COMMANDS: &[&str] = &[
 ];
 
 /// Refuses a command not on [`ALLOWED_COMMANDS`].
-fn check_allowed(command: &[Vec<u8>]) -> Result<(), wit::Error> {
+pub(crate) fn check_allowed(command: &[Vec<u8>]) -> Result<(), wit::Error> {
     let name = command
         .first()
         .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase());
@@ -32,17 +38,53 @@ fn check_allowed(command: &[Vec<u8>]) -> Result<(), wit::Error> {
     }
 }
 
+/// Where the capability's commands go.
+#[derive(Clone)]
+pub enum Store {
+    /// A Redis server, over a shared, reconnecting connection.
+    Redis(ConnectionManager),
+    /// The embedded store, in this process.
+    Memory(Arc<MemoryStore>),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Store::Redis(_) => "Store::Redis",
+            Store::Memory(_) => "Store::Memory",
+        })
+    }
+}
+
+impl From<ConnectionManager> for Store {
+    fn from(conn: ConnectionManager) -> Self {
+        Store::Redis(conn)
+    }
+}
+
+impl From<Arc<MemoryStore>> for Store {
+    fn from(store: Arc<MemoryStore>) -> Self {
+        Store::Memory(store)
+    }
+}
+
+impl From<MemoryStore> for Store {
+    fn from(store: MemoryStore) -> Self {
+        Store::Memory(Arc::new(store))
+    }
+}
+
 /// The Redis side of one component instance.
 pub(crate) struct RedisCtx {
-    conn: ConnectionManager,
+    store: Store,
     /// Set when a call in progress found Redis unreachable.
     pub(crate) unavailable: Option<String>,
 }
 
 impl RedisCtx {
-    pub(crate) fn new(conn: ConnectionManager) -> Self {
+    pub(crate) fn new(store: Store) -> Self {
         Self {
-            conn,
+            store,
             unavailable: None,
         }
     }
@@ -133,7 +175,12 @@ fn reply(v: Value) -> Result<Reply, wit::Error> {
 
 async fn execute(ctx: &mut RedisCtx, command: Vec<Vec<u8>>) -> Result<Reply, wit::Error> {
     check_allowed(&command)?;
-    let result = to_cmd(command).query_async::<Value>(&mut ctx.conn).await;
+    let conn = match &mut ctx.store {
+        Store::Redis(conn) => conn,
+        // In-process and short (scripts have their own budget): run inline.
+        Store::Memory(store) => return crate::embedded::execute(store, &command),
+    };
+    let result = to_cmd(command).query_async::<Value>(conn).await;
     match result {
         Ok(v) => reply(v),
         Err(e) => Err(to_wit_error(ctx, e)),
@@ -151,6 +198,10 @@ async fn batch(
     for command in &commands {
         check_allowed(command)?;
     }
+    let conn = match &mut ctx.store {
+        Store::Redis(conn) => conn,
+        Store::Memory(store) => return crate::embedded::batch(store, &commands, atomic),
+    };
     let count = commands.len();
     let mut pipe = redis::pipe();
     if atomic {
@@ -159,7 +210,7 @@ async fn batch(
     for command in commands {
         pipe.add_command(to_cmd(command));
     }
-    let values = match pipe.query_async::<Vec<Value>>(&mut ctx.conn).await {
+    let values = match pipe.query_async::<Vec<Value>>(conn).await {
         Ok(values) => values,
         Err(e) => return Err(to_wit_error(ctx, e)),
     };

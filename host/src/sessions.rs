@@ -11,6 +11,7 @@ use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
 use crate::error::{Error, redact_url};
 use crate::limits::Limits;
+use crate::redis::Store as Backend;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::state::InstanceState;
 use redis::aio::ConnectionManager;
@@ -49,7 +50,7 @@ pub struct Sessions {
 
 struct Inner {
     runtime: Arc<Runtime>,
-    redis: ConnectionManager,
+    redis: Backend,
     namespace: Arc<str>,
     clock: Option<SharedClock>,
     limits: Limits,
@@ -119,8 +120,15 @@ impl SessionsBuilder {
         self
     }
 
-    /// Uses an existing connection.
+    /// Uses an existing Redis connection.
     pub fn build(self, redis: ConnectionManager) -> Result<Sessions, Error> {
+        self.build_with(redis)
+    }
+
+    /// Uses a backend of the `redis` capability: a Redis connection or the embedded
+    /// store (`Arc<MemoryStore>`, `MemoryStore`, `ConnectionManager` convert into it).
+    pub fn build_with(self, store: impl Into<Backend>) -> Result<Sessions, Error> {
+        let redis = store.into();
         let runtime = match self.runtime {
             Some(r) => r,
             None => Arc::new(Runtime::new(&RuntimeOptions::default()).map_err(Error::Component)?),

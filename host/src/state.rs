@@ -4,8 +4,7 @@
 use crate::bindings::config;
 use crate::clocks::{ClockHandle, SharedClock};
 use crate::limits::{CpuBudget, Limits, MemoryLimiter};
-use crate::redis::RedisCtx;
-use redis::aio::ConnectionManager;
+use crate::redis::{RedisCtx, Store as Backend};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -23,7 +22,7 @@ impl InstanceState {
     /// No environment, arguments, files or stdio: the component gets clocks, random and
     /// the imports of its world, nothing else.
     pub(crate) fn new(
-        conn: ConnectionManager,
+        store: Backend,
         namespace: Arc<str>,
         clock: Option<&SharedClock>,
         limits: &Limits,
@@ -35,7 +34,7 @@ impl InstanceState {
         Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            redis: RedisCtx::new(conn),
+            redis: RedisCtx::new(store),
             namespace,
             memory: MemoryLimiter::new(limits.memory_bytes),
             cpu: CpuBudget::new(limits.cpu_time),

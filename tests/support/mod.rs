@@ -1,9 +1,14 @@
-//! Test support: a real `redis-server` on a free loopback port, and helpers around it.
+//! Test support: a real `redis-server` on a free loopback port, the embedded store beside
+//! it (see [`backends`]), and helpers around them.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+pub mod backends;
 pub mod service;
+
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
+pub use backends::{Raw, TestStore};
 
 use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
 use std::io::{Read, Write};
@@ -145,7 +150,7 @@ pub fn d(json: serde_json::Value) -> redis_sessions::DataInput {
 }
 
 /// All keys on the server, sorted.
-pub async fn keys(raw: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+pub async fn keys(raw: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(raw).await.unwrap();
     keys.sort();
     keys

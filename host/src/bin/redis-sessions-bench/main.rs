@@ -3,13 +3,15 @@
 //!
 //! For create, get, set and kill at 1 and 32 concurrent callers it prints ops/s and
 //! latency percentiles of both, their ratio, and the PING round trip for reference.
-//! `--json` adds one JSON object as the last line.
+//! `--json` adds one JSON object as the last line. `--embedded` runs the component on the
+//! embedded store instead (no Redis), for comparing the two backends.
 
 #![allow(
     clippy::unwrap_used,
     reason = "a benchmark: any failure should stop it loudly"
 )]
 
+mod embedded;
 mod native;
 
 use clap::Parser;
@@ -26,6 +28,9 @@ struct Args {
     /// Redis to run against (keys go to namespace `rsbench`, removed at the end)
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     redis: String,
+    /// Run the component on the embedded store instead of Redis (no native baseline)
+    #[arg(long)]
+    embedded: bool,
     /// Print one JSON object as the last line
     #[arg(long)]
     json: bool,
@@ -171,6 +176,9 @@ async fn run(
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if args.embedded {
+        return embedded::main(&args).await;
+    }
     let sessions = Sessions::connect(&args.redis, NAMESPACE)
         .await
         .unwrap_or_else(|e| {

@@ -1,0 +1,101 @@
+//! `--embedded`: the component on the embedded store (no Redis), same operations and
+//! concurrencies as the Redis run, so the two backends' figures can be compared. There is
+//! no native baseline here: it would measure the store, not the capability path.
+
+use super::{APP, Args, CONCURRENCY, NAMESPACE, OPS, Stats, measure, median};
+use redis_sessions::{MemoryStore, Sessions, data};
+use serde_json::json;
+use std::sync::Arc;
+
+async fn tokens(s: &Sessions, n: usize) -> Arc<Vec<String>> {
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = format!("user{}", i % 100);
+        v.push(
+            s.create(APP, &id, "127.0.0.1", Some(7200), None, false)
+                .await
+                .unwrap(),
+        );
+    }
+    Arc::new(v)
+}
+
+async fn run(op: &str, conc: usize, total: usize, s: &Sessions) -> Stats {
+    let s = s.clone();
+    if op == "create" {
+        return measure(conc, total, move |i| {
+            let s = s.clone();
+            async move {
+                let id = format!("user{}", i % 100);
+                s.create(APP, &id, "127.0.0.1", Some(7200), None, false)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    }
+    let toks = tokens(&s, if op == "kill" { total } else { 1000 }).await;
+    let op = op.to_owned();
+    measure(conc, total, move |i| {
+        let (s, toks, op) = (s.clone(), toks.clone(), op.clone());
+        async move {
+            let t = &toks[i % toks.len()];
+            match op.as_str() {
+                "get" => assert!(s.get(APP, t).await.unwrap().is_some()),
+                "set" => {
+                    let d = data::input_from_json(&json!({ format!("k{}", i % 10): i })).unwrap();
+                    assert!(s.set(APP, t, &d).await.unwrap().is_some());
+                }
+                _ => assert_eq!(s.kill(APP, t).await.unwrap(), 1),
+            }
+        }
+    })
+    .await
+}
+
+pub async fn main(args: &Args) {
+    let sessions = Sessions::builder()
+        .namespace(NAMESPACE)
+        .build_with(MemoryStore::new())
+        .unwrap();
+    // Warm up (instance pool, script cache).
+    let warm = tokens(&sessions, 100).await;
+    for t in warm.iter().cycle().take(2000) {
+        sessions.get(APP, t).await.unwrap();
+    }
+    println!(
+        "redis-sessions-bench --embedded: {} rounds, medians",
+        args.rounds
+    );
+    println!(
+        "{:<7} {:>4} {:>13} {:>9} {:>9}",
+        "op", "conc", "embedded/s", "p50 µs", "p99 µs"
+    );
+    let mut rows = Vec::new();
+    let ops = OPS
+        .iter()
+        .filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
+    for &op in ops {
+        let concs = CONCURRENCY
+            .iter()
+            .filter(|c| args.conc.is_empty() || args.conc.contains(c));
+        for &conc in concs {
+            let total = if conc == 1 { args.ops } else { args.ops * 8 };
+            let mut stats = Vec::new();
+            for _ in 0..args.rounds {
+                stats.push(run(op, conc, total, &sessions).await);
+                sessions.killall(APP).await.unwrap();
+            }
+            let m = |f: fn(&Stats) -> f64| median(stats.iter().map(f).collect());
+            let (ops_s, p50, p99) = (m(|s| s.ops_s), m(|s| s.p50_us), m(|s| s.p99_us));
+            println!("{op:<7} {conc:>4} {ops_s:>13.0} {p50:>9.1} {p99:>9.1}");
+            rows.push(json!({
+                "op": op, "conc": conc, "embedded_ops_s": ops_s,
+                "embedded_p50_us": p50, "embedded_p99_us": p99,
+            }));
+        }
+    }
+    if args.json {
+        println!("{}", json!({ "backend": "embedded", "ops": rows }));
+    }
+}

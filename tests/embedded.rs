@@ -1,0 +1,285 @@
+//! The embedded store through the binary: `serve` with no Redis, `--data` kept across a
+//! graceful restart and across a SIGKILL after a snapshot, and the one-shot `--data` calls.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_redis-sessions");
+
+/// A fresh directory for one test's data file, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("rs-embedded-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn file(&self) -> PathBuf {
+        self.0.join("sessions.rsdb")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary with no Redis in its environment.
+fn command() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("REDIS_URL")
+        .env_remove("RS_REDISHOST")
+        .env_remove("RS_REDISPORT")
+        .env_remove("RS_PORT");
+    cmd
+}
+
+/// `serve` on a free port; returns once it answers `/ping`.
+fn serve(extra: &[&str]) -> (Child, String) {
+    let port = free_port();
+    let child = command()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, base)
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn create(client: &reqwest::Client, base: &str, id: &str) -> String {
+    let response = client
+        .put(format!("{base}/myapp/create/{id}?ip=127.0.0.1&ttl=3600"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"who":"{id}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn get(client: &reqwest::Client, base: &str, token: &str) -> Value {
+    let response = client
+        .get(format!("{base}/myapp/get/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn create_many(base: &str, prefix: &str, n: usize) -> Vec<(String, String)> {
+    let client = reqwest::Client::new();
+    let mut created = Vec::new();
+    for i in 0..n {
+        let id = format!("{prefix}{i}");
+        let token = create(&client, base, &id).await;
+        created.push((id, token));
+    }
+    created
+}
+
+async fn assert_all_back(base: &str, sessions: &[(String, String)]) {
+    let client = reqwest::Client::new();
+    for (id, token) in sessions {
+        let session = get(&client, base, token).await;
+        assert_eq!(session["id"], id.as_str(), "{session}");
+        assert_eq!(session["d"]["who"], id.as_str(), "{session}");
+    }
+}
+
+fn stderr_of(child: Child) -> (Output, String) {
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, log)
+}
+
+#[tokio::test]
+async fn serve_with_no_redis_uses_the_embedded_store_and_a_restart_loses_no_session() {
+    let dir = TempDir::new("restart");
+    let data = dir.file();
+    let data_arg = data.to_str().unwrap();
+    // No snapshot tick during the test: only the shutdown snapshot can keep the sessions.
+    let (child, base) = serve(&["--data", data_arg, "--snapshot", "0"]);
+    let sessions = create_many(&base, "user", 40).await;
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+    let using: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("no Redis configured: using the embedded store"))
+        .collect();
+    assert_eq!(using.len(), 1, "{log}");
+    assert!(data.exists());
+
+    let (child, base) = serve(&["--data", data_arg]);
+    assert_all_back(&base, &sessions).await;
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+}
+
+#[tokio::test]
+async fn sessions_written_before_a_snapshot_tick_survive_a_sigkill() {
+    let dir = TempDir::new("snapshot");
+    let data = dir.file();
+    let data_arg = data.to_str().unwrap();
+    let (child, base) = serve(&["--data", data_arg, "--snapshot", "1"]);
+    let sessions = create_many(&base, "early", 20).await;
+    // Wait for a tick after the writes: the file appears (or changes) once it ran.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let written_after = std::time::SystemTime::now();
+    loop {
+        let modified = std::fs::metadata(&data).and_then(|m| m.modified()).ok();
+        if modified.is_some_and(|m| m > written_after) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no snapshot was written");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal(&child, "-KILL");
+    let _ = stderr_of(child);
+
+    let (child, base) = serve(&["--data", data_arg]);
+    assert_all_back(&base, &sessions).await;
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = command().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn one_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0]
+}
+
+#[test]
+fn one_shot_calls_with_data_share_the_file() {
+    let dir = TempDir::new("cli");
+    let data = dir.file();
+    let data = data.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "--data", data, "create", "myapp", "u1", "::1", "--ttl", "600",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let token: Value = serde_json::from_str(&out).unwrap();
+    let token = token["token"].as_str().unwrap();
+    let (code, out, err) = run(&["--data", data, "get", "myapp", token]);
+    assert_eq!(code, Some(0), "{err}");
+    let session: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&session["id"], &session["r"]), (&"u1".into(), &1.into()));
+    let (code, out, _) = run(&["--data", data, "soid", "myapp", "u1"]);
+    assert_eq!(code, Some(0));
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["sessions"][0]["r"], 2, "the get above was saved");
+    // A validation error is the usual JSON error.
+    let (code, _, err) = run(&["--data", data, "get", "myapp", "short"]);
+    assert_eq!(code, Some(1));
+    assert!(one_line(&err).contains("invalidFormat"), "{err}");
+}
+
+#[test]
+fn data_with_a_redis_url_is_a_clear_error() {
+    let dir = TempDir::new("conflict");
+    let data = dir.file();
+    let data = data.to_str().unwrap();
+    let (code, _, err) = run(&["--data", data, "--redis", "redis://127.0.0.1:1", "ping"]);
+    assert_eq!(code, Some(1));
+    assert!(one_line(&err).contains("--data"), "{err}");
+    let out = command()
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line(&err).contains("--data"), "{err}");
+    assert!(!Path::new(data).exists());
+}
+
+#[test]
+fn a_corrupt_data_file_is_a_one_line_error_not_a_panic() {
+    let dir = TempDir::new("corrupt");
+    let data = dir.file();
+    std::fs::write(&data, b"RSDB but not really a snapshot").unwrap();
+    let data = data.to_str().unwrap();
+    let (code, _, err) = run(&["--data", data, "ping"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        one_line(&err).contains("cannot load the data file"),
+        "{err}"
+    );
+    let out = command()
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        one_line(&err).contains("cannot load the data file"),
+        "{err}"
+    );
+    // Left as it was, for its owner to look at.
+    assert_eq!(
+        std::fs::read(data).unwrap(),
+        b"RSDB but not really a snapshot"
+    );
+}
+
+#[test]
+fn tenants_need_redis() {
+    let out = command()
+        .args([
+            "serve",
+            "--tenants",
+            "tenants.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line(&err).contains("--tenants needs Redis"), "{err}");
+}

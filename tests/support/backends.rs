@@ -1,0 +1,174 @@
+//! One suite, two backends: a test body written once runs against a real `redis-server`
+//! and against the embedded store, like tower-sessions' `route_tests!` over its stores.
+//!
+//! [`TestStore`] gives the test its `Sessions` and a raw client ([`Raw`]) that implements
+//! redis-rs' `ConnectionLike`, so `redis::cmd(..).query_async(&mut raw)` and
+//! `redis::pipe()` read and write either backend unchanged.
+
+use super::{RedisServer, runtime};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis_sessions::{ManualClock, MemoryStore, Sessions};
+use redis_sessions_memory::{ServerError, Value as MemValue};
+use std::sync::Arc;
+
+/// Generates, for each named `async fn name(server: TestStore)`, the test
+/// `redis_server::name` on a real redis-server and `embedded::name` on the embedded store.
+/// The attribute is the test's (`tokio::test`, or a multi-threaded flavour).
+#[macro_export]
+macro_rules! on_both_backends {
+    (#[$attr:meta] $($name:ident),+ $(,)?) => {
+        mod redis_server {
+            $(
+                #[$attr]
+                async fn $name() {
+                    let store = $crate::support::TestStore::redis();
+                    super::$name(store).await;
+                }
+            )+
+        }
+        mod embedded {
+            $(
+                #[$attr]
+                async fn $name() {
+                    let store = $crate::support::TestStore::memory();
+                    super::$name(store).await;
+                }
+            )+
+        }
+    };
+}
+
+/// A fresh, empty store for one test.
+pub enum TestStore {
+    Redis(RedisServer),
+    Memory(Arc<MemoryStore>),
+}
+
+impl TestStore {
+    pub fn redis() -> Self {
+        TestStore::Redis(RedisServer::start())
+    }
+
+    pub fn memory() -> Self {
+        TestStore::Memory(Arc::new(MemoryStore::new()))
+    }
+
+    /// The component on this store, with a clock the test controls.
+    pub async fn sessions(&self, clock: &Arc<ManualClock>) -> Sessions {
+        self.sessions_in("rs", clock).await
+    }
+
+    pub async fn sessions_in(&self, namespace: &str, clock: &Arc<ManualClock>) -> Sessions {
+        match self {
+            TestStore::Redis(server) => server.sessions_in(namespace, clock).await,
+            TestStore::Memory(store) => Sessions::builder()
+                .runtime(runtime())
+                .namespace(namespace)
+                .clock(clock.clone())
+                .build_with(store.clone())
+                .unwrap(),
+        }
+    }
+
+    /// A plain client to check the layout with.
+    pub async fn raw(&self) -> Raw {
+        match self {
+            TestStore::Redis(server) => Raw::Redis(server.raw().await),
+            TestStore::Memory(store) => Raw::Memory(store.clone()),
+        }
+    }
+}
+
+/// A raw client of either backend.
+#[derive(Clone)]
+pub enum Raw {
+    Redis(MultiplexedConnection),
+    Memory(Arc<MemoryStore>),
+}
+
+fn args(cmd: &Cmd) -> Vec<Vec<u8>> {
+    cmd.args_iter()
+        .map(|a| match a {
+            redis::Arg::Simple(bytes) => bytes.to_vec(),
+            // A cursor argument (SCAN's); the tests send none.
+            _ => b"0".to_vec(),
+        })
+        .collect()
+}
+
+/// RESP2 bytes of a reply, so redis-rs' own parser turns it into exactly the `Value` a
+/// Redis server's reply would be (errors included).
+fn resp(v: &MemValue, out: &mut Vec<u8>) {
+    match v {
+        MemValue::Nil => out.extend_from_slice(b"$-1\r\n"),
+        MemValue::Status(s) => out.extend_from_slice(format!("+{s}\r\n").as_bytes()),
+        MemValue::Error(e) => out.extend_from_slice(format!("-{e}\r\n").as_bytes()),
+        MemValue::Int(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
+        MemValue::Bulk(b) => {
+            out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        MemValue::Array(items) => {
+            out.extend_from_slice(format!("*{}\r\n", items.len()).as_bytes());
+            for item in items {
+                resp(item, out);
+            }
+        }
+    }
+}
+
+fn value(result: Result<MemValue, ServerError>) -> Value {
+    let v = result.unwrap_or_else(|e| MemValue::Error(e.0));
+    let mut bytes = Vec::new();
+    resp(&v, &mut bytes);
+    redis::parse_redis_value(&bytes).unwrap()
+}
+
+impl ConnectionLike for Raw {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Raw::Redis(conn) => conn.req_packed_command(cmd),
+            Raw::Memory(store) => {
+                let reply = value(store.execute(&args(cmd)));
+                Box::pin(async move { Ok(reply) })
+            }
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Raw::Redis(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Raw::Memory(store) => {
+                let commands: Vec<Vec<Vec<u8>>> = pipeline.cmd_iter().map(args).collect();
+                // As Redis answers: a transaction is one reply, EXEC's array.
+                let replies = if pipeline.is_transaction() {
+                    let exec = match store.transaction(&commands) {
+                        Ok(replies) => {
+                            let items = replies
+                                .into_iter()
+                                .map(|r| r.unwrap_or_else(|e| MemValue::Error(e.0)))
+                                .collect();
+                            Ok(MemValue::Array(items))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    vec![value(exec)]
+                } else {
+                    store.pipeline(&commands).into_iter().map(value).collect()
+                };
+                Box::pin(async move { Ok(replies) })
+            }
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
