@@ -268,6 +268,19 @@ fn a_corrupt_data_file_is_a_one_line_error_not_a_panic() {
 }
 
 #[test]
+fn an_unwritable_data_file_is_an_error_at_start() {
+    let out = command()
+        .args(["serve", "--data", "/nonexistent-dir/sessions.rsdb"])
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let line = err.lines().last().unwrap_or_default();
+    assert!(line.contains("cannot write the data file"), "{err}");
+}
+
+#[test]
 fn tenants_need_redis() {
     let out = command()
         .args([

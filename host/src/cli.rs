@@ -241,6 +241,10 @@ pub async fn serve(
             .into());
     }
     let store = crate::embedded::open(data)?;
+    if let Some(file) = data {
+        // Fails now, not at the first snapshot, when the file cannot be written.
+        crate::embedded::save(&store, file).await?;
+    }
     tracing::info!(
         "no Redis configured: using the embedded store ({})",
         match data {
