@@ -2,7 +2,7 @@
 //! concurrencies as the Redis run, so the two backends' figures can be compared. There is
 //! no native baseline here: it would measure the store, not the capability path.
 
-use super::{APP, Args, CONCURRENCY, NAMESPACE, OPS, Stats, measure, median};
+use super::{APP, Args, NAMESPACE, Stats, measure, median};
 use redis_sessions::{MemoryStore, Sessions, data};
 use serde_json::json;
 use std::sync::Arc;
@@ -72,28 +72,19 @@ pub async fn main(args: &Args) {
         "op", "conc", "embedded/s", "p50 µs", "p99 µs"
     );
     let mut rows = Vec::new();
-    let ops = OPS
-        .iter()
-        .filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
-    for &op in ops {
-        let concs = CONCURRENCY
-            .iter()
-            .filter(|c| args.conc.is_empty() || args.conc.contains(c));
-        for &conc in concs {
-            let total = if conc == 1 { args.ops } else { args.ops * 8 };
-            let mut stats = Vec::new();
-            for _ in 0..args.rounds {
-                stats.push(run(op, conc, total, &sessions).await);
-                sessions.killall(APP).await.unwrap();
-            }
-            let m = |f: fn(&Stats) -> f64| median(stats.iter().map(f).collect());
-            let (ops_s, p50, p99) = (m(|s| s.ops_s), m(|s| s.p50_us), m(|s| s.p99_us));
-            println!("{op:<7} {conc:>4} {ops_s:>13.0} {p50:>9.1} {p99:>9.1}");
-            rows.push(json!({
-                "op": op, "conc": conc, "embedded_ops_s": ops_s,
-                "embedded_p50_us": p50, "embedded_p99_us": p99,
-            }));
+    for (op, conc, total) in args.measurements() {
+        let mut stats = Vec::new();
+        for _ in 0..args.rounds {
+            stats.push(run(op, conc, total, &sessions).await);
+            sessions.killall(APP).await.unwrap();
         }
+        let m = |f: fn(&Stats) -> f64| median(stats.iter().map(f).collect());
+        let (ops_s, p50, p99) = (m(|s| s.ops_s), m(|s| s.p50_us), m(|s| s.p99_us));
+        println!("{op:<7} {conc:>4} {ops_s:>13.0} {p50:>9.1} {p99:>9.1}");
+        rows.push(json!({
+            "op": op, "conc": conc, "embedded_ops_s": ops_s,
+            "embedded_p50_us": p50, "embedded_p99_us": p99,
+        }));
     }
     if args.json {
         println!("{}", json!({ "backend": "embedded", "ops": rows }));

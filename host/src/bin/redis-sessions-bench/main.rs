@@ -53,6 +53,23 @@ const APP: &str = "benchapp";
 const OPS: [&str; 4] = ["create", "get", "set", "kill"];
 const CONCURRENCY: [usize; 2] = [1, 32];
 
+impl Args {
+    /// The measurements asked for: (op, concurrent callers, calls), `--only`/`--conc` applied.
+    /// 32 callers make 8x as many calls as one, so each measurement lasts about as long.
+    fn measurements(&self) -> Vec<(&'static str, usize, usize)> {
+        let ops = OPS
+            .iter()
+            .filter(|op| self.only.is_empty() || self.only.iter().any(|o| o == *op));
+        ops.flat_map(|&op| {
+            CONCURRENCY
+                .iter()
+                .filter(|c| self.conc.is_empty() || self.conc.contains(c))
+                .map(move |&conc| (op, conc, if conc == 1 { self.ops } else { self.ops * 8 }))
+        })
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Stats {
     ops_s: f64,
@@ -223,51 +240,42 @@ async fn main() {
         "n p99 µs"
     );
     let mut rows = Vec::new();
-    let ops = OPS
-        .iter()
-        .filter(|op| args.only.is_empty() || args.only.iter().any(|o| o == *op));
-    for &op in ops {
-        let concs = CONCURRENCY
-            .iter()
-            .filter(|c| args.conc.is_empty() || args.conc.contains(c));
-        for &conc in concs {
-            let total = if conc == 1 { args.ops } else { args.ops * 8 };
-            let (mut c, mut n) = (Vec::new(), Vec::new());
-            for round in 0..args.rounds {
-                // Alternate which path goes first, so neither always runs on a warmer Redis.
-                if round % 2 == 0 {
-                    c.push(run(op, conc, total, true, &sessions, &native).await);
-                    n.push(run(op, conc, total, false, &sessions, &native).await);
-                } else {
-                    n.push(run(op, conc, total, false, &sessions, &native).await);
-                    c.push(run(op, conc, total, true, &sessions, &native).await);
-                }
-                sessions.killall(APP).await.unwrap();
+    for (op, conc, total) in args.measurements() {
+        let (mut c, mut n) = (Vec::new(), Vec::new());
+        for round in 0..args.rounds {
+            // Alternate which path goes first, so neither always runs on a warmer Redis.
+            if round % 2 == 0 {
+                c.push(run(op, conc, total, true, &sessions, &native).await);
+                n.push(run(op, conc, total, false, &sessions, &native).await);
+            } else {
+                n.push(run(op, conc, total, false, &sessions, &native).await);
+                c.push(run(op, conc, total, true, &sessions, &native).await);
             }
-            let m = |v: &[Stats], f: fn(&Stats) -> f64| median(v.iter().map(f).collect());
-            let (c_ops, n_ops) = (m(&c, |s| s.ops_s), m(&n, |s| s.ops_s));
-            let (c50, c99, n50, n99) = (
-                m(&c, |s| s.p50_us),
-                m(&c, |s| s.p99_us),
-                m(&n, |s| s.p50_us),
-                m(&n, |s| s.p99_us),
-            );
+            sessions.killall(APP).await.unwrap();
+        }
+        let m = |v: &[Stats], f: fn(&Stats) -> f64| median(v.iter().map(f).collect());
+        let (c_ops, n_ops) = (m(&c, |s| s.ops_s), m(&n, |s| s.ops_s));
+        let (c50, c99, n50, n99) = (
+            m(&c, |s| s.p50_us),
+            m(&c, |s| s.p99_us),
+            m(&n, |s| s.p50_us),
+            m(&n, |s| s.p99_us),
+        );
+        println!(
+            "{op:<7} {conc:>4} {c_ops:>13.0} {n_ops:>13.0} {:>6.2} {c50:>9.1} {c99:>9.1} {n50:>9.1} {n99:>9.1}",
+            c_ops / n_ops
+        );
+        rows.push(json!({
+            "op": op, "conc": conc,
+            "component_ops_s": c_ops, "native_ops_s": n_ops,
+            "component_p50_us": c50, "component_p99_us": c99,
+            "native_p50_us": n50, "native_p99_us": n99,
+        }));
+        if op == "get" && conc == 1 {
             println!(
-                "{op:<7} {conc:>4} {c_ops:>13.0} {n_ops:>13.0} {:>6.2} {c50:>9.1} {c99:>9.1} {n50:>9.1} {n99:>9.1}",
-                c_ops / n_ops
+                "        get p50 at 1 caller = {:.2} × PING p50",
+                c50 / ping_p50
             );
-            rows.push(json!({
-                "op": op, "conc": conc,
-                "component_ops_s": c_ops, "native_ops_s": n_ops,
-                "component_p50_us": c50, "component_p99_us": c99,
-                "native_p50_us": n50, "native_p99_us": n99,
-            }));
-            if op == "get" && conc == 1 {
-                println!(
-                    "        get p50 at 1 caller = {:.2} × PING p50",
-                    c50 / ping_p50
-                );
-            }
         }
     }
     sessions.killall(APP).await.unwrap();
