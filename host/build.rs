@@ -11,6 +11,7 @@ use std::process::Command;
 
 const GUEST_PACKAGE: &str = "redis-sessions-guest";
 const GUEST_ARTIFACT: &str = "redis_sessions_guest.wasm";
+const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -31,18 +32,57 @@ fn main() {
         || out_dir.join("guest"),
         |t| t.join(format!("wasm-guest/{:016x}", checkout.finish())),
     );
+    ensure_wasm_target();
     build_guest(root, &target_dir);
 
-    let built = target_dir.join("wasm32-wasip2/guest").join(GUEST_ARTIFACT);
+    let built = target_dir
+        .join(WASM_TARGET)
+        .join("guest")
+        .join(GUEST_ARTIFACT);
     std::fs::copy(&built, out_dir.join(GUEST_ARTIFACT))
         .unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+}
+
+/// A fresh rustup install lacks the guest's target, and rustup does not add the targets of a
+/// `rust-toolchain.toml` to a toolchain that is already installed: add it here, so that
+/// `cargo run` / `cargo install` work on a machine that has only rustup and cargo.
+fn ensure_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if let Some(sysroot) = &sysroot
+        && sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir()
+    {
+        return;
+    }
+    println!(
+        "cargo:warning=the {WASM_TARGET} target is missing: running `rustup target add {WASM_TARGET}` \
+         (the session component is built for it)"
+    );
+    match Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status()
+    {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!(
+            "`rustup target add {WASM_TARGET}` failed ({status}); run it by hand, then build again"
+        ),
+        Err(e) => panic!(
+            "the {WASM_TARGET} target is missing and rustup could not be run ({e}): \
+             install the target for this toolchain, then build again"
+        ),
+    }
 }
 
 fn build_guest(root: &Path, target_dir: &Path) {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "-p", GUEST_PACKAGE, "--target", "wasm32-wasip2"])
+        .args(["build", "-p", GUEST_PACKAGE, "--target", WASM_TARGET])
         .args(["--profile", "guest", "--target-dir"])
         .arg(target_dir);
     for var in [
