@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
+use common::{RedisServer, T0, TestStore, d};
 use redis_sessions::{DataValue, Error, ManualClock, SessionError};
 use serde_json::json;
-use support::{RedisServer, T0, TestStore, d};
 
 const APP: &str = "myapp";
 
@@ -130,7 +130,7 @@ async fn create_validation_follows_nodes_order_and_messages(server: TestStore) {
 
     // Nothing was written by any failed call.
     let mut raw = server.raw().await;
-    assert!(support::keys(&mut raw).await.is_empty());
+    assert!(common::keys(&mut raw).await.is_empty());
 }
 
 async fn other_methods_validate_app_token_id_and_delta_time(server: TestStore) {
@@ -311,7 +311,7 @@ async fn ids_with_colons_and_utf8_are_listed_and_killed_without_leaks(server: Te
     assert_eq!(s.killall(APP).await.unwrap(), 4);
     let mut raw = server.raw().await;
     assert!(
-        support::keys(&mut raw).await.is_empty(),
+        common::keys(&mut raw).await.is_empty(),
         "killall leaves nothing behind"
     );
 }
@@ -365,7 +365,7 @@ async fn expiry_follows_the_clock_and_wipe_removes_expired_sessions(server: Test
     ];
     let mut expected = expected;
     expected.sort();
-    assert_eq!(support::keys(&mut raw).await, expected);
+    assert_eq!(common::keys(&mut raw).await, expected);
 }
 
 async fn get_slides_the_expiry_window(server: TestStore) {
@@ -463,7 +463,7 @@ async fn kill_removes_the_session_and_its_index_entries(server: TestStore) {
     assert_eq!(s.kill(APP, &t2).await.unwrap(), 1);
     assert_eq!(s.activity(APP, 600).await.unwrap(), 0);
     let mut raw = server.raw().await;
-    assert!(support::keys(&mut raw).await.is_empty());
+    assert!(common::keys(&mut raw).await.is_empty());
 }
 
 async fn namespaces_are_separate(server: TestStore) {
@@ -477,7 +477,7 @@ async fn namespaces_are_separate(server: TestStore) {
     let mut raw = server.raw().await;
     b.create(APP, "u", "ip", None, None, false).await.unwrap();
     assert!(
-        support::keys(&mut raw)
+        common::keys(&mut raw)
             .await
             .iter()
             .any(|k| k.starts_with("tenant2:"))

@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
+use common::RedisServer;
 use serde_json::{Value, json};
 use std::process::{Command, Output};
-use support::RedisServer;
 
 struct Cli {
     url: String,

@@ -2,13 +2,13 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
+use common::{T0, TestStore, d};
 use redis_sessions::ManualClock;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use support::{T0, TestStore, d};
 
 const APP: &str = "myapp";
 

@@ -2,16 +2,16 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
+use common::service::Service;
+use common::{RedisServer, T0};
 use redis_sessions::ManualClock;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::service::Service;
-use support::{RedisServer, T0};
 
 async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
     let clock = ManualClock::new(T0);
@@ -87,7 +87,7 @@ async fn every_route_answers_like_rest_sessions() {
     );
     assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
     let mut raw = server.raw().await;
-    assert!(support::keys(&mut raw).await.is_empty());
+    assert!(common::keys(&mut raw).await.is_empty());
 }
 
 #[tokio::test]
@@ -287,7 +287,7 @@ async fn percent_encoded_utf8_ids_are_decoded() {
     assert_eq!(list["sessions"][0]["id"], "jöhn:doe@example.com");
     assert_eq!(list["sessions"][0]["ip"], "::ffff:10.0.0.1");
     let mut raw = server.raw().await;
-    let keys = support::keys(&mut raw).await;
+    let keys = common::keys(&mut raw).await;
     assert!(
         keys.contains(&"rs:myapp:us:jöhn:doe@example.com".to_owned()),
         "{keys:?}"
@@ -345,11 +345,11 @@ async fn the_service_runs_the_wipe_on_its_interval() {
     clock.advance(11);
     let mut raw = server.raw().await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while support::keys(&mut raw).await.len() != 5 {
+    while common::keys(&mut raw).await.len() != 5 {
         assert!(
             Instant::now() < deadline,
             "the wiper did not run: {:?}",
-            support::keys(&mut raw).await
+            common::keys(&mut raw).await
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

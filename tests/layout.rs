@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
+use common::{Raw, T0, TestStore, d};
 use redis_sessions::ManualClock;
 use serde_json::json;
 use std::collections::BTreeMap;
-use support::{Raw, T0, TestStore, d};
 
 const APP: &str = "myapp";
 
@@ -73,7 +73,7 @@ async fn create_writes_exactly_nodes_keys_fields_members_and_scores(server: Test
         format!("rs:{APP}:us:{id}"),
     ];
     expected_keys.sort();
-    assert_eq!(support::keys(&mut raw).await, expected_keys);
+    assert_eq!(common::keys(&mut raw).await, expected_keys);
 
     let t0 = T0.to_string();
     assert_eq!(
@@ -107,7 +107,7 @@ async fn create_writes_exactly_nodes_keys_fields_members_and_scores(server: Test
         vec![token.clone()]
     );
     // No EXPIRE anywhere: node never uses Redis TTLs.
-    for key in support::keys(&mut raw).await {
+    for key in common::keys(&mut raw).await {
         let ttl: i64 = redis::cmd("TTL")
             .arg(&key)
             .query_async(&mut raw)
@@ -218,7 +218,7 @@ async fn a_session_written_by_node_is_read_updated_and_killed(server: TestStore)
     );
     assert_eq!(s.soid(APP, id).await.unwrap().len(), 1);
     assert_eq!(s.kill(APP, token).await.unwrap(), 1);
-    assert!(support::keys(&mut raw).await.is_empty());
+    assert!(common::keys(&mut raw).await.is_empty());
 }
 
 async fn wipe_of_an_id_with_colons_leaves_no_index_entry(server: TestStore) {
@@ -234,7 +234,7 @@ async fn wipe_of_an_id_with_colons_leaves_no_index_entry(server: TestStore) {
         .unwrap();
     clock.advance(11);
     assert_eq!(s.wipe().await.unwrap(), 2);
-    assert!(support::keys(&mut raw).await.is_empty());
+    assert!(common::keys(&mut raw).await.is_empty());
 }
 
 async fn wipe_works_through_more_than_one_batch(server: TestStore) {
@@ -254,7 +254,7 @@ async fn wipe_works_through_more_than_one_batch(server: TestStore) {
     assert_eq!(s.wipe().await.unwrap(), 1203);
     assert!(s.get(APP, &live).await.unwrap().is_some());
     assert_eq!(
-        support::keys(&mut raw).await.len(),
+        common::keys(&mut raw).await.len(),
         5,
         "only the live session's keys"
     );

@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod support;
+mod common;
 
-use redis_sessions::http::Tenancy;
-use redis_sessions::tenants::{self, hash_key};
+use common::RedisServer;
+use common::service::Service;
+use redis_sessions::service::tenants::{self, Tenancy, hash_key};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -15,8 +16,6 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use support::RedisServer;
-use support::service::Service;
 
 const GOOD: &str = "good-key-1";
 const EVIL: &str = "evil-key-1";
@@ -139,7 +138,7 @@ instances = 4
     async fn snapshot(&self) -> BTreeMap<String, String> {
         let mut raw = self.server.raw().await;
         let mut out = BTreeMap::new();
-        for key in support::keys(&mut raw).await {
+        for key in common::keys(&mut raw).await {
             let dump: Vec<u8> = redis::cmd("DUMP")
                 .arg(&key)
                 .query_async(&mut raw)
@@ -171,7 +170,7 @@ async fn requests_need_a_known_api_key_and_touch_nothing_without_one() {
     assert_eq!(status, StatusCode::OK);
     let mut raw = f.server.raw().await;
     assert!(
-        support::keys(&mut raw)
+        common::keys(&mut raw)
             .await
             .iter()
             .all(|k| k.starts_with("good:"))
@@ -225,7 +224,7 @@ async fn a_hostile_component_cannot_read_or_write_another_tenants_keys() {
         .to_string();
     let write = evil
         .sessions
-        .set("good", &target, &support::d(json!({"a": 1})))
+        .set("good", &target, &common::d(json!({"a": 1})))
         .await
         .unwrap_err()
         .to_string();

@@ -1,8 +1,13 @@
-//! The `redis-sessions` command line: one session call per run, JSON on stdout.
+//! The `redis-sessions` command line: one session call per run, JSON on stdout; `serve`;
+//! `tenants`. Arguments and the environment become calls of the library here.
 
-use crate::{Error, SessionError, Sessions, data};
+use crate::service::data_file::{self, DataFileError};
+use crate::service::serve::{ServeError, ServeOptions, StoreChoice};
+use crate::service::tenants::{self, TenantsError};
+use crate::{Error, SessionError, Sessions, json};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+use std::path::Path;
 
 /// The Redis used when neither `--redis` nor `REDIS_URL` says otherwise.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -196,167 +201,101 @@ pub fn redis_url(flag: Option<&str>) -> String {
         .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned())
 }
 
-/// The error as the CLI prints it: `{"name": ..., "message": ...}`.
-pub fn error_json(e: &Error) -> Value {
-    json!({ "name": e.name(), "message": e.to_string() })
+/// Why a one-shot call failed: printed as `{"name": ..., "message": ...}`.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Session(#[from] Error),
+    #[error(transparent)]
+    DataFile(#[from] DataFileError),
+    #[error(
+        "--data uses the embedded store instead of Redis: give either --data or \
+         --redis/REDIS_URL, not both"
+    )]
+    DataWithRedis,
 }
 
-fn parse_d(text: &str) -> Result<redis_sessions_core::DataInput, Error> {
+impl CallError {
+    /// The error as the CLI prints it: `{"name": ..., "message": ...}`.
+    pub fn to_json(&self) -> Value {
+        let name = match self {
+            CallError::Session(e) => e.name(),
+            CallError::DataFile(_) => "dataFileError",
+            CallError::DataWithRedis => "usageError",
+        };
+        json!({ "name": name, "message": self.to_string() })
+    }
+}
+
+fn parse_d(text: &str) -> Result<crate::DataInput, Error> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| SessionError::InvalidValue(format!("d is not valid JSON: {e}")))?;
-    Ok(data::input_from_json(&value)?)
+    Ok(json::input_from_json(&value)?)
 }
 
-fn session_or_null(s: Option<redis_sessions_core::Session>) -> Output {
+fn session_or_null(s: Option<crate::Session>) -> Output {
     Output::Json(s.map_or(Value::Null, |s| s.to_json()))
 }
 
-fn session_list(list: Vec<redis_sessions_core::Session>) -> Output {
+fn session_list(list: Vec<crate::Session>) -> Output {
     let list: Vec<Value> = list.iter().map(|s| s.to_json()).collect();
     Output::Json(json!({ "sessions": list }))
 }
 
-/// Runs `serve` until SIGINT/SIGTERM: on Redis when one is configured, else on the
-/// embedded store (kept in `data` when given). Errors are one line for a person to act on.
-pub async fn serve(
+/// `serve`'s options from the command line and the environment: on Redis when one is
+/// configured, else on the embedded store (kept in `data` when given).
+pub fn serve_options(
     redis: Option<&str>,
     namespace: &str,
-    data: Option<&std::path::Path>,
+    data: Option<&Path>,
     args: &ServeArgs,
-) -> Result<(), String> {
-    if serve_redis_configured(redis) {
+) -> Result<ServeOptions, ServeError> {
+    let store = if serve_redis_configured(redis) {
         if data.is_some() {
-            return Err(
-                "--data keeps the embedded store, which replaces Redis: give either \
-                        --data or a Redis (--redis, REDIS_URL, RS_REDISHOST/RS_REDISPORT), \
-                        not both"
-                    .into(),
-            );
+            return Err(ServeError::DataWithRedis);
         }
-        return serve_redis(redis, namespace, args).await;
-    }
-    if args.tenants.is_some() {
-        return Err("--tenants needs Redis (each tenant is a Redis ACL user): \
-                    give --redis URL or REDIS_URL"
-            .into());
-    }
-    let store = crate::embedded::open(data)?;
-    if let Some(file) = data {
-        // Fails now, not at the first snapshot, when the file cannot be written.
-        crate::embedded::save(&store, file).await?;
-    }
-    tracing::info!(
-        "no Redis configured: using the embedded store ({})",
-        match data {
-            Some(file) => format!("kept in {}", file.display()),
-            None => "in memory; --data FILE keeps it across restarts".to_owned(),
+        StoreChoice::Redis(serve_redis_url(redis))
+    } else {
+        StoreChoice::Embedded {
+            data: data.map(Path::to_path_buf),
         }
-    );
-    let sessions = Sessions::builder()
-        .namespace(namespace)
-        .build_with(store.clone())
-        .map_err(|e| e.to_string())?;
-    let snapshots = match (data, args.snapshot) {
-        (Some(file), secs) if secs > 0 => Some(crate::embedded::spawn_snapshots(
-            store.clone(),
-            file.to_path_buf(),
-            std::time::Duration::from_secs(secs),
-        )),
-        _ => None,
     };
-    let served = listen(sessions.into(), "the embedded store", namespace, args).await;
-    if let Some(task) = snapshots {
-        task.abort();
-    }
-    // After in-flight requests finished: every acknowledged write is in this snapshot.
-    if let Some(file) = data {
-        crate::embedded::save(&store, file).await?;
-        tracing::info!("embedded store saved to {}", file.display());
-    }
-    served
-}
-
-/// `serve` on Redis.
-async fn serve_redis(redis: Option<&str>, namespace: &str, args: &ServeArgs) -> Result<(), String> {
-    let url = serve_redis_url(redis);
-    let tenancy: crate::http::Tenancy = match &args.tenants {
-        Some(file) => {
-            let tenants = crate::tenants::load(file)?;
-            tracing::info!("{} tenants from {}", tenants.len(), file.display());
-            crate::http::Tenancy::keyed(crate::tenants::connect(&tenants, &url).await?)
-        }
-        None => Sessions::connect(&url, namespace)
-            .await
-            .map_err(|e| match e {
-                Error::Connect { .. } => format!(
-                    "{e}. Start Redis there, or point --redis (or REDIS_URL) at a running one."
-                ),
-                e => e.to_string(),
-            })?
-            .into(),
-    };
-    let store = format!("Redis {}", crate::redact_url(&url));
-    listen(tenancy, &store, namespace, args).await
-}
-
-/// Binds, then serves `tenancy` until SIGINT/SIGTERM and in-flight requests finish.
-async fn listen(
-    tenancy: crate::http::Tenancy,
-    store: &str,
-    namespace: &str,
-    args: &ServeArgs,
-) -> Result<(), String> {
-    let addr = args.listen_addr();
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let wipe = args.wipe_every();
-    tracing::info!(
-        "listening on http://{addr} ({store}, namespace {namespace:?}, wipe {})",
-        wipe.map_or_else(|| "off".to_owned(), |w| format!("every {}s", w.as_secs())),
-    );
-    crate::http::serve(listener, tenancy, wipe, crate::http::shutdown_signal())
-        .await
-        .map_err(|e| format!("serving on {addr}: {e}"))
+    Ok(ServeOptions {
+        listen: args.listen_addr(),
+        store,
+        namespace: namespace.to_owned(),
+        tenants: args.tenants.clone(),
+        wipe_every: args.wipe_every(),
+        snapshot_every: (args.snapshot > 0).then(|| std::time::Duration::from_secs(args.snapshot)),
+    })
 }
 
 /// Runs a `tenants` command; returns what to print.
-pub async fn tenants(command: &TenantsCommand) -> Result<String, String> {
+pub async fn tenants(command: &TenantsCommand) -> Result<String, TenantsError> {
     match command {
-        TenantsCommand::HashKey { key } => Ok(crate::tenants::hash_key(key)),
+        TenantsCommand::HashKey { key } => Ok(tenants::hash_key(key)),
         TenantsCommand::Provision {
             admin_redis,
-            tenants,
+            tenants: file,
         } => {
-            let tenants = crate::tenants::load(tenants)?;
-            Ok(crate::tenants::provision(admin_redis, &tenants)
-                .await?
-                .join("\n"))
+            let list = tenants::load(file)?;
+            Ok(tenants::provision(admin_redis, &list).await?.join("\n"))
         }
     }
 }
 
 /// Runs one command on the embedded store kept in `file` (read when it exists, written
-/// back after the call). Errors are the JSON the CLI prints.
-pub async fn run_embedded(
-    file: &std::path::Path,
-    namespace: &str,
-    call: Call,
-) -> Result<Output, Value> {
-    let data_error = |message: String| json!({ "name": "dataFileError", "message": message });
-    let store = crate::embedded::open(Some(file)).map_err(data_error)?;
+/// back after the call).
+pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Output, CallError> {
+    let store = data_file::open(file)?;
     let sessions = Sessions::builder()
         .namespace(namespace)
-        .build_with(store.clone())
-        .map_err(|e| error_json(&e))?;
-    let result = run(&sessions, call).await.map_err(|e| error_json(&e));
+        .build_with(store.clone())?;
+    let result = run(&sessions, call).await;
     // Saved even after an error: a call that failed midway may have written.
-    crate::embedded::save(&store, file)
-        .await
-        .map_err(data_error)?;
-    result
+    data_file::save(&store, file).await?;
+    Ok(result?)
 }
-
 /// Runs one command against `sessions`.
 pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
     Ok(match call {

@@ -1,6 +1,8 @@
-//! The host library's error.
+//! The host library's error, and the one mapping from the WIT's `error` into it.
 
-use redis_sessions_core::SessionError;
+use crate::bindings::sessions as wit;
+use crate::types::SessionError;
+use std::time::Duration;
 
 /// Why a session call failed.
 #[derive(Debug, thiserror::Error)]
@@ -13,14 +15,27 @@ pub enum Error {
     #[error("Redis is unavailable: {0}")]
     Unavailable(String),
     /// The first connection to Redis failed.
-    #[error("cannot connect to Redis at {url}: {message}")]
-    Connect { url: String, message: String },
+    #[error("cannot connect to Redis at {url}: {source}")]
+    Connect {
+        /// The URL, password redacted.
+        url: String,
+        source: redis::RedisError,
+    },
     /// The call hit its CPU time or memory limit and was stopped; the instance was discarded.
-    #[error("{0}")]
-    Limit(String),
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
     /// The component trapped or could not be instantiated; the instance was discarded.
     #[error("the session component failed: {0}")]
-    Component(wasmtime::Error),
+    Component(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Which limit stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("the call exceeded its CPU time limit of {} ms", .0.as_millis())]
+    CpuTime(Duration),
+    #[error("the call exceeded its memory limit of {} MiB", .0 >> 20)]
+    Memory(usize),
 }
 
 impl Error {
@@ -39,19 +54,35 @@ impl Error {
     pub fn is_validation(&self) -> bool {
         matches!(self, Error::Session(e) if e.is_validation())
     }
+
+    pub(crate) fn component(e: wasmtime::Error) -> Self {
+        Error::Component(e.into_boxed_dyn_error())
+    }
 }
 
-/// `redis://user:secret@host` → `redis://user:***@host`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
+impl From<wit::Error> for Error {
+    fn from(e: wit::Error) -> Self {
+        match e {
+            wit::Error::MissingParameter(m) => SessionError::MissingParameter(m).into(),
+            wit::Error::InvalidFormat(m) => SessionError::InvalidFormat(m).into(),
+            wit::Error::InvalidValue(m) => SessionError::InvalidValue(m).into(),
+            wit::Error::Store(m) => SessionError::Store(m).into(),
+            wit::Error::Unavailable(m) => Error::Unavailable(m),
         }
-        _ => url.to_owned(),
+    }
+}
+
+/// `redis://user:secret@host` → `redis://user:***@host`, for messages and logs. A string
+/// that is not a URL is replaced whole: it may be a password put in the wrong place.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(an invalid URL)".to_owned(),
     }
 }
 
@@ -63,6 +94,8 @@ mod tests {
     fn passwords_never_reach_messages() {
         assert_eq!(redact_url("redis://:pw@h:1/0"), "redis://:***@h:1/0");
         assert_eq!(redact_url("redis://u:pw@h"), "redis://u:***@h");
+        assert_eq!(redact_url("redis://u:p%40ss@w@h"), "redis://u:***@h");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+        assert_eq!(redact_url("not a url :pw"), "(an invalid URL)");
     }
 }

@@ -13,25 +13,35 @@
 //! assert_eq!(session.id, "user1");
 //! # Ok(()) }
 //! ```
+//!
+//! Features: `cache` (default) keeps compiled components in wasmtime's cache on disk;
+//! `service` adds the HTTP service, tenants and `serve`'s lifecycle ([`service`]); `cli`
+//! (default) the `redis-sessions` command. With `--no-default-features` the library
+//! compiles none of clap, axum, hyper, toml or tracing-subscriber.
 
 mod bindings;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clocks;
-pub mod embedded;
+mod config;
 mod error;
-pub mod http;
+mod instance;
+pub mod json;
 pub mod limits;
+mod pool;
 pub mod redis;
 pub mod runtime;
 mod sessions;
-mod state;
-pub mod tenants;
+mod types;
+
+#[cfg(feature = "service")]
+pub mod service;
 
 pub use clocks::{ManualClock, SharedClock};
-pub use error::{Error, redact_url};
+pub use error::{Error, LimitExceeded, redact_url};
 pub use limits::Limits;
-pub use redis::Store;
-pub use redis_sessions_core::{Data, DataInput, DataValue, Session, SessionError, data};
+pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics};
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use sessions::{DEFAULT_MAX_IDLE_INSTANCES, Sessions, SessionsBuilder};
+pub use sessions::{Sessions, SessionsBuilder};
+pub use types::{Data, DataInput, DataValue, Session, SessionError};

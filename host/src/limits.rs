@@ -80,12 +80,32 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
+/// Time the current call spent in host calls (awaiting Redis): written by the capability,
+/// discounted by the CPU budget.
+#[derive(Debug, Clone, Default)]
+pub struct HostTime(Arc<AtomicU64>);
+
+impl HostTime {
+    pub fn add(&self, spent: Duration) {
+        let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+
+    fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
 /// The CPU side: the current call's budget.
 #[derive(Debug)]
 pub(crate) struct CpuBudget {
     limit: Duration,
     started: Instant,
-    in_host: Duration,
+    in_host: HostTime,
     /// Nanoseconds spent yielded to the executor, written by the yield futures.
     yielded: Arc<AtomicU64>,
     /// The guest time at the last yield.
@@ -95,11 +115,11 @@ pub(crate) struct CpuBudget {
 }
 
 impl CpuBudget {
-    pub(crate) fn new(limit: Duration) -> Self {
+    pub(crate) fn new(limit: Duration, in_host: HostTime) -> Self {
         Self {
             limit,
             started: Instant::now(),
-            in_host: Duration::ZERO,
+            in_host,
             yielded: Arc::default(),
             guest_at_yield: Duration::ZERO,
             hit: false,
@@ -109,14 +129,9 @@ impl CpuBudget {
     /// A call starts: a fresh budget.
     pub(crate) fn start(&mut self) {
         self.started = Instant::now();
-        self.in_host = Duration::ZERO;
+        self.in_host.reset();
         self.yielded.store(0, Ordering::Relaxed);
         self.guest_at_yield = Duration::ZERO;
-    }
-
-    /// Time spent in a host call (awaiting Redis) does not count.
-    pub(crate) fn add_host_time(&mut self, spent: Duration) {
-        self.in_host += spent;
     }
 
     /// Checked at each epoch tick while the guest runs: `true` once over budget.
@@ -129,7 +144,7 @@ impl CpuBudget {
     fn guest_time(&self, now: Instant) -> Duration {
         let yielded = Duration::from_nanos(self.yielded.load(Ordering::Relaxed));
         now.saturating_duration_since(self.started)
-            .saturating_sub(self.in_host)
+            .saturating_sub(self.in_host.get())
             .saturating_sub(yielded)
     }
 
@@ -199,10 +214,11 @@ mod tests {
     #[test]
     fn host_time_does_not_count_against_the_cpu_budget() {
         let ms = Duration::from_millis;
-        let mut cpu = CpuBudget::new(ms(20));
+        let host = HostTime::default();
+        let mut cpu = CpuBudget::new(ms(20), host.clone());
         cpu.start();
         let t0 = cpu.started;
-        cpu.add_host_time(ms(30));
+        host.add(ms(30));
         assert!(!cpu.exhausted_at(t0 + ms(45)), "15 ms of guest time");
         assert!(cpu.exhausted_at(t0 + ms(55)), "25 ms of guest time");
         assert!(cpu.hit);

@@ -1,6 +1,8 @@
 use clap::Parser;
 use redis_sessions::Sessions;
-use redis_sessions::cli::{self, Cli, Command};
+use redis_sessions::cli::{self, CallError, Cli, Command};
+use redis_sessions::service::serve;
+use std::fmt::Display;
 use std::process::ExitCode;
 
 fn init_logging(default: &str) {
@@ -14,23 +16,47 @@ fn init_logging(default: &str) {
         .init();
 }
 
+/// One call per process starts fastest on a single-threaded runtime; `serve` takes both
+/// cores.
+fn runtime(multi_thread: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
+}
+
+/// Prints what to print on stdout, or one line on stderr.
+fn exit<T: Display, E: Display>(result: Result<T, E>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(line) => {
+            eprintln!("redis-sessions: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(ref args) => {
             init_logging("info");
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build();
-            let result = match runtime {
-                Ok(rt) => rt.block_on(cli::serve(
+            let result = runtime(true).map_err(|e| e.to_string()).and_then(|rt| {
+                let options = cli::serve_options(
                     cli.redis.as_deref(),
                     &cli.namespace,
                     cli.data.as_deref(),
                     args,
-                )),
-                Err(e) => Err(format!("cannot start the async runtime: {e}")),
-            };
+                )
+                .map_err(|e| e.to_string())?;
+                rt.block_on(serve::run(&options, serve::shutdown_signal()))
+                    .map_err(|e| e.to_string())
+            });
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(line) => {
@@ -41,32 +67,15 @@ fn main() -> ExitCode {
         }
         Command::Tenants(ref command) => {
             init_logging("warn");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            let result = match runtime {
-                Ok(rt) => rt.block_on(cli::tenants(command)),
-                Err(e) => Err(format!("cannot start the async runtime: {e}")),
-            };
-            match result {
-                Ok(out) => {
-                    println!("{out}");
-                    ExitCode::SUCCESS
-                }
-                Err(line) => {
-                    eprintln!("redis-sessions: {line}");
-                    ExitCode::FAILURE
-                }
-            }
+            exit(runtime(false).map_err(|e| e.to_string()).and_then(|rt| {
+                rt.block_on(cli::tenants(command))
+                    .map_err(|e| e.to_string())
+            }))
         }
         Command::Call(call) => {
             init_logging("warn");
-            // One call per process: a single-threaded runtime starts fastest.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            let runtime = match runtime {
-                Ok(r) => r,
+            let rt = match runtime(false) {
+                Ok(rt) => rt,
                 Err(e) => {
                     let error =
                         serde_json::json!({"name": "runtimeError", "message": e.to_string()});
@@ -74,40 +83,37 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            runtime.block_on(async {
-                let result = match &cli.data {
+            let result = rt.block_on(async {
+                match &cli.data {
                     // Like serve: the embedded store replaces Redis, never silently.
                     Some(_)
                         if cli.redis.is_some()
                             || std::env::var("REDIS_URL").is_ok_and(|v| !v.is_empty()) =>
                     {
-                        Err(serde_json::json!({
-                            "name": "usageError",
-                            "message": "--data uses the embedded store instead of Redis: \
-                                        give either --data or --redis/REDIS_URL, not both",
-                        }))
+                        Err(CallError::DataWithRedis)
                     }
                     Some(file) => cli::run_embedded(file, &cli.namespace, call).await,
                     None => {
                         let url = cli::redis_url(cli.redis.as_deref());
-                        let result = match Sessions::connect(&url, &cli.namespace).await {
-                            Ok(sessions) => cli::run(&sessions, call).await,
-                            Err(e) => Err(e),
-                        };
-                        result.map_err(|e| cli::error_json(&e))
-                    }
-                };
-                match result {
-                    Ok(output) => {
-                        println!("{output}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("{e}");
-                        ExitCode::FAILURE
+                        match Sessions::connect(&url, &cli.namespace).await {
+                            Ok(sessions) => {
+                                cli::run(&sessions, call).await.map_err(CallError::from)
+                            }
+                            Err(e) => Err(e.into()),
+                        }
                     }
                 }
-            })
+            });
+            match result {
+                Ok(output) => {
+                    println!("{output}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{}", e.to_json());
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

@@ -1,16 +1,16 @@
-//! The compiled component, built once: `Engine`, WASI and Redis linked, `InstancePre`.
+//! The compiled component, built once: `Engine`, WASI and the capabilities linked,
+//! `InstancePre`.
 //!
-//! Compiling the component costs ~115 ms, so the compiled artifact is cached on disk and
-//! later processes (every CLI call) map it in instead.
+//! Compiling the component costs ~115 ms, so with the `cache` feature (on by default) the
+//! compiled artifact is kept in wasmtime's own compilation cache and later processes (every
+//! CLI call) load it from there.
 
-use crate::bindings::{SessionStore, SessionStorePre};
-use crate::state::InstanceState;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
-use wasmtime::Result;
-use wasmtime::component::{Component, HasSelf, Linker};
+use crate::bindings::SessionStorePre;
+use crate::instance::InstanceState;
+use std::path::PathBuf;
+use wasmtime::component::{Component, Linker};
 use wasmtime::error::Context as _;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, Result};
 
 /// The session component built from `guest/component`, embedded at build time.
 pub const BUILTIN_COMPONENT: &[u8] =
@@ -32,7 +32,8 @@ pub enum ComponentSource {
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     pub component: ComponentSource,
-    /// Where compiled components are cached; `None` compiles every time.
+    /// Where compiled components are cached (an absolute path; with the `cache` feature);
+    /// `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -75,18 +76,19 @@ impl Runtime {
         let mut config = Config::new();
         // Lets a call be stopped at its CPU limit (see `limits`).
         config.epoch_interruption(true);
+        configure_cache(&mut config, options.cache_dir.as_deref());
         let engine = Engine::new(&config)?;
         crate::limits::start_epoch_ticker(&engine);
-        let bytes = match &options.component {
-            ComponentSource::Builtin => BUILTIN_COMPONENT.to_vec(),
-            ComponentSource::Bytes(b) => b.clone(),
-            ComponentSource::File(path) => std::fs::read(path)
-                .with_context(|| format!("reading component {}", path.display()))?,
+        let component = match &options.component {
+            ComponentSource::Builtin => Component::new(&engine, BUILTIN_COMPONENT)?,
+            ComponentSource::Bytes(b) => Component::new(&engine, b)?,
+            ComponentSource::File(path) => Component::from_file(&engine, path)
+                .with_context(|| format!("loading component {}", path.display()))?,
         };
-        let component = load(&engine, &bytes, options.cache_dir.as_deref())?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        SessionStore::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        crate::redis::add_to_linker(&mut linker, |state: &mut InstanceState| &mut state.redis)?;
+        crate::config::add_to_linker(&mut linker, |state: &mut InstanceState| &mut state.config)?;
         let pre = SessionStorePre::new(linker.instantiate_pre(&component)?)
             .context("the component does not implement the session-store world")?;
         Ok(Self { engine, pre })
@@ -101,74 +103,22 @@ impl Runtime {
     }
 }
 
-fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
-    let mut h = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut h);
-    format!(
-        "{}-{:016x}",
-        sha1_smol::Sha1::from(bytes).digest(),
-        h.finish()
-    )
-}
-
-/// Loads the compiled component from `cache_dir`, or compiles and stores it there.
-/// A cache that cannot be read or written only costs a compile.
-fn load(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Component> {
-    let Some(dir) = cache_dir else {
-        return Component::new(engine, bytes);
+/// wasmtime's compilation cache in `dir`. A cache that cannot be set up only costs a
+/// compile per process, so it is a warning, not an error.
+#[cfg(feature = "cache")]
+fn configure_cache(config: &mut Config, dir: Option<&std::path::Path>) {
+    let Some(dir) = dir.and_then(|d| std::path::absolute(d).ok()) else {
+        return;
     };
-    let path = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
-    if path.exists() {
-        match deserialize_file(engine, &path) {
-            Ok(component) => return Ok(component),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), "ignoring unreadable compiled component: {e:#}")
-            }
+    let mut cache_config = wasmtime::CacheConfig::new();
+    cache_config.with_directory(&dir);
+    match wasmtime::Cache::new(cache_config) {
+        Ok(cache) => {
+            config.cache(Some(cache));
         }
+        Err(e) => tracing::warn!(dir = %dir.display(), "compiling without a cache: {e:#}"),
     }
-    let compiled = engine.precompile_component(bytes)?;
-    let component = deserialize(engine, &compiled)?;
-    if let Err(e) = store_atomically(dir, &path, &compiled) {
-        tracing::debug!(dir = %dir.display(), "not caching the compiled component: {e}");
-    }
-    Ok(component)
 }
 
-/// Compiled components kept in the cache directory; older ones are removed.
-const CACHE_ENTRIES: usize = 8;
-
-/// Write-then-rename, so a concurrent reader never maps a half-written file; then drop
-/// the oldest entries so upgrades do not pile up artifacts.
-fn store_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(&tmp, path)?;
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
-    for (_, old) in entries.into_iter().skip(CACHE_ENTRIES) {
-        let _ = std::fs::remove_file(old);
-    }
-    Ok(())
-}
-
-#[expect(
-    unsafe_code,
-    reason = "the file was written by `precompile_component` of an engine with the same \
-              compatibility hash (it is in the key) into the user's own cache directory: \
-              the trust model of wasmtime's own compilation cache"
-)]
-fn deserialize_file(engine: &Engine, path: &Path) -> Result<Component> {
-    // SAFETY: see the reason above.
-    unsafe { Component::deserialize_file(engine, path) }
-}
-
-#[expect(unsafe_code, reason = "bytes just produced by `precompile_component`")]
-fn deserialize(engine: &Engine, compiled: &[u8]) -> Result<Component> {
-    // SAFETY: produced by this engine a moment ago.
-    unsafe { Component::deserialize(engine, compiled) }
-}
+#[cfg(not(feature = "cache"))]
+fn configure_cache(_: &mut Config, _: Option<&std::path::Path>) {}

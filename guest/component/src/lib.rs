@@ -69,7 +69,7 @@ impl core::Backend for Host {
     }
 
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
-        getrandom::fill(buf).map_err(|e| BackendError::Unavailable(format!("wasi:random: {e}")))
+        getrandom::fill(buf).map_err(|e| BackendError::Server(format!("wasi:random: {e}")))
     }
 }
 
@@ -85,6 +85,7 @@ fn error(e: core::SessionError) -> Error {
         core::SessionError::InvalidFormat(m) => Error::InvalidFormat(m),
         core::SessionError::InvalidValue(m) => Error::InvalidValue(m),
         core::SessionError::Store(m) => Error::Store(m),
+        core::SessionError::Unavailable(m) => Error::Unavailable(m),
     }
 }
 

@@ -13,6 +13,8 @@ pub enum SessionError {
     InvalidValue(String),
     /// The store failed; the text is what Redis or the host said.
     Store(String),
+    /// Redis could not be reached or did not answer in time.
+    Unavailable(String),
 }
 
 impl SessionError {
@@ -25,13 +27,14 @@ impl SessionError {
     }
 
     /// node's `err.name`: `missingParameter`, `invalidFormat`, `invalidValue`, or
-    /// `storeError` for this project's store failures.
+    /// `storeError` / `redisUnavailable` for this project's store failures.
     pub fn name(&self) -> &'static str {
         match self {
             Self::MissingParameter(_) => "missingParameter",
             Self::InvalidFormat(_) => "invalidFormat",
             Self::InvalidValue(_) => "invalidValue",
             Self::Store(_) => "storeError",
+            Self::Unavailable(_) => "redisUnavailable",
         }
     }
 
@@ -41,13 +44,14 @@ impl SessionError {
             Self::MissingParameter(m)
             | Self::InvalidFormat(m)
             | Self::InvalidValue(m)
-            | Self::Store(m) => m,
+            | Self::Store(m)
+            | Self::Unavailable(m) => m,
         }
     }
 
     /// `true` for the three validation errors (the caller's fault), `false` for store errors.
     pub fn is_validation(&self) -> bool {
-        !matches!(self, Self::Store(_))
+        !matches!(self, Self::Store(_) | Self::Unavailable(_))
     }
 }
 

@@ -21,7 +21,10 @@ const MAX_SET_ATTEMPTS: usize = 2000;
 const WIPE_BATCH: usize = 500;
 
 fn store(e: BackendError) -> SessionError {
-    SessionError::Store(e.message())
+    match e {
+        BackendError::Unavailable(m) => SessionError::Unavailable(m),
+        e => SessionError::Store(e.message()),
+    }
 }
 
 fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> SessionError {

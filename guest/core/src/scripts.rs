@@ -245,6 +245,9 @@ return out
     ),
 );
 
+/// Every script the session logic runs (for checks of what they call).
+pub static ALL: [&Script; 8] = [&GET, &SET, &KILL, &KILLSOID, &KILLALL, &WIPE, &SOID, &SOAPP];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,10 @@
 //! Several tenants in one host: the tenants file, API-key checks, per-tenant session stores
-//! and the Redis ACL users that confine them.
+//! ([`Tenancy`]) and the Redis ACL users that confine them.
 //!
 //! Isolation in depth: (1) each tenant's connections authenticate as its own Redis ACL
 //! user, allowed only `NS:*` keys and the commands the session logic needs — Redis checks
 //! this inside Lua scripts too, so not even EVAL with undeclared keys gets out; (2) the
-//! host refuses any command outside [`crate::redis::ALLOWED_COMMANDS`] before it reaches
+//! host refuses any command outside [`crate::redis::commands`]' allowlist before it reaches
 //! Redis; (3) every call runs under the tenant's memory and CPU limits, and a trap or a
 //! limit hit discards only that instance.
 
@@ -17,33 +17,50 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-/// Commands a tenant's ACL user may run: what the host sends plus what the scripts call.
-pub const ACL_COMMANDS: &[&str] = &[
-    "ping",
-    "evalsha",
-    "eval",
-    "multi",
-    "exec",
-    "discard",
-    "zadd",
-    "sadd",
-    "hset",
-    "hmget",
-    "zcount",
-    "hincrby",
-    "hdel",
-    "zrem",
-    "srem",
-    "del",
-    "exists",
-    "smembers",
-    "zrange",
-    "zrangebyscore",
-    "zrevrangebyscore",
-    "select",
-];
+/// Why the tenants could not be loaded, connected or provisioned. Each message is one line
+/// naming the file or the tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantsError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    /// The file parsed but says something that cannot work (the message names the tenant).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("tenant {tenant}: environment variable {var} is not set")]
+    MissingPassword { tenant: String, var: String },
+    #[error("tenant {tenant}: {source}")]
+    Component {
+        tenant: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("tenant {tenant}: {source}{hint}")]
+    Connect {
+        tenant: String,
+        source: Error,
+        hint: &'static str,
+    },
+    #[error("cannot connect to Redis at {url}: {source}")]
+    AdminConnect {
+        url: String,
+        source: redis::RedisError,
+    },
+    #[error("ACL SETUSER {user}: {source}")]
+    Provision {
+        user: String,
+        source: redis::RedisError,
+    },
+}
 
 /// The tenants file: `[[tenant]]` tables.
 #[derive(Debug, Deserialize)]
@@ -98,19 +115,17 @@ impl LimitsConfig {
 
 impl TenantConfig {
     /// The password, from the file or the environment.
-    pub fn password(&self) -> Result<String, String> {
+    pub fn password(&self) -> Result<String, TenantsError> {
         match (&self.redis_password, &self.redis_password_env) {
             (Some(p), None) => Ok(p.clone()),
-            (None, Some(var)) => std::env::var(var).map_err(|_| {
-                format!(
-                    "tenant {}: environment variable {var} is not set",
-                    self.name
-                )
+            (None, Some(var)) => std::env::var(var).map_err(|_| TenantsError::MissingPassword {
+                tenant: self.name.clone(),
+                var: var.clone(),
             }),
-            _ => Err(format!(
+            _ => Err(TenantsError::Invalid(format!(
                 "tenant {}: give exactly one of redis_password and redis_password_env",
                 self.name
-            )),
+            ))),
         }
     }
 }
@@ -126,23 +141,29 @@ pub fn hash_key(key: &str) -> String {
     out
 }
 
-fn plain_name(what: &str, s: &str) -> Result<(), String> {
+fn plain_name(what: &str, s: &str) -> Result<(), TenantsError> {
     let ok = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(format!("{what} {s:?} must be [A-Za-z0-9_-]+"))
+        Err(TenantsError::Invalid(format!(
+            "{what} {s:?} must be [A-Za-z0-9_-]+"
+        )))
     }
 }
 
 /// Reads and checks a tenants file. Component paths come back absolute.
-pub fn load(path: &Path) -> Result<Vec<TenantConfig>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let file: TenantsFile =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path) -> Result<Vec<TenantConfig>, TenantsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TenantsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: TenantsFile = toml::from_str(&text).map_err(|source| TenantsError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut namespaces = HashMap::new();
     let mut keys = HashMap::new();
@@ -152,24 +173,30 @@ pub fn load(path: &Path) -> Result<Vec<TenantConfig>, String> {
         plain_name("namespace", &t.namespace)?;
         plain_name("redis_user", &t.redis_user)?;
         if let Some(other) = namespaces.insert(t.namespace.clone(), t.name.clone()) {
-            return Err(format!(
+            return Err(TenantsError::Invalid(format!(
                 "tenants {other} and {} share namespace {}",
                 t.name, t.namespace
-            ));
+            )));
         }
         if t.api_keys.is_empty() {
-            return Err(format!("tenant {} has no api_keys", t.name));
+            return Err(TenantsError::Invalid(format!(
+                "tenant {} has no api_keys",
+                t.name
+            )));
         }
         for k in &t.api_keys {
             let hex = k.strip_prefix("sha256:").unwrap_or_default();
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!(
+                return Err(TenantsError::Invalid(format!(
                     "tenant {}: api key {k:?} is not a sha256:HEX hash (make one with `redis-sessions tenants hash-key KEY`)",
                     t.name
-                ));
+                )));
             }
             if let Some(other) = keys.insert(k.to_ascii_lowercase(), t.name.clone()) {
-                return Err(format!("tenants {other} and {} share an api key", t.name));
+                return Err(TenantsError::Invalid(format!(
+                    "tenants {other} and {} share an api key",
+                    t.name
+                )));
             }
         }
         t.password()?;
@@ -177,7 +204,10 @@ pub fn load(path: &Path) -> Result<Vec<TenantConfig>, String> {
         tenants.push(t);
     }
     if tenants.is_empty() {
-        return Err(format!("{}: no [[tenant]]", path.display()));
+        return Err(TenantsError::Invalid(format!(
+            "{}: no [[tenant]]",
+            path.display()
+        )));
     }
     Ok(tenants)
 }
@@ -211,7 +241,7 @@ pub struct Tenant {
     pub name: String,
     pub sessions: Sessions,
     /// Authenticated HTTP requests.
-    pub requests: std::sync::atomic::AtomicU64,
+    pub requests: AtomicU64,
 }
 
 impl Tenant {
@@ -224,24 +254,85 @@ impl Tenant {
     }
 }
 
+/// Whom the service serves: one implicit tenant (no API keys), or tenants by API key.
+#[derive(Debug, Clone)]
+pub enum Tenancy {
+    Single(Arc<Tenant>),
+    /// Tenants by the hash of their API keys (`sha256:HEX`).
+    Keyed(Arc<HashMap<String, Arc<Tenant>>>),
+}
+
+impl Tenancy {
+    /// Tenants from `(key hashes, tenant)` pairs, as [`connect`] gives them.
+    pub fn keyed(tenants: Vec<(Vec<String>, Arc<Tenant>)>) -> Self {
+        let map = tenants
+            .into_iter()
+            .flat_map(|(keys, t)| keys.into_iter().map(move |k| (k, t.clone())))
+            .collect();
+        Tenancy::Keyed(Arc::new(map))
+    }
+
+    /// Every tenant once, by name.
+    pub fn tenants(&self) -> Vec<Arc<Tenant>> {
+        match self {
+            Tenancy::Single(t) => vec![t.clone()],
+            Tenancy::Keyed(map) => {
+                let mut by_name: Vec<Arc<Tenant>> = Vec::new();
+                for t in map.values() {
+                    if !by_name.iter().any(|x| Arc::ptr_eq(x, t)) {
+                        by_name.push(t.clone());
+                    }
+                }
+                by_name.sort_by(|a, b| a.name.cmp(&b.name));
+                by_name
+            }
+        }
+    }
+
+    /// The tenant an `Authorization` header value names; without tenants, the one tenant.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Option<Arc<Tenant>> {
+        match self {
+            Tenancy::Single(t) => Some(t.clone()),
+            Tenancy::Keyed(map) => authorization
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(|key| map.get(&hash_key(key.trim())))
+                .cloned(),
+        }
+    }
+}
+
+impl From<Sessions> for Tenancy {
+    fn from(sessions: Sessions) -> Self {
+        Tenancy::Single(Arc::new(Tenant::new("default", sessions)))
+    }
+}
+
 /// Connects every tenant to Redis at `base_url` as its ACL user. Tenants on the built-in
 /// component share one compiled runtime.
 pub async fn connect(
     tenants: &[TenantConfig],
     base_url: &str,
-) -> Result<Vec<(Vec<String>, Arc<Tenant>)>, String> {
-    let builtin = Arc::new(Runtime::new(&RuntimeOptions::default()).map_err(|e| format!("{e:#}"))?);
+) -> Result<Vec<(Vec<String>, Arc<Tenant>)>, TenantsError> {
+    let runtime = |tenant: &str, options: &RuntimeOptions| {
+        Runtime::new(options)
+            .map(Arc::new)
+            .map_err(|e| TenantsError::Component {
+                tenant: tenant.to_owned(),
+                source: e.into_boxed_dyn_error(),
+            })
+    };
+    let builtin = runtime("(built-in)", &RuntimeOptions::default())?;
     let mut out = Vec::with_capacity(tenants.len());
     for t in tenants {
         let runtime = match &t.component {
             None => builtin.clone(),
-            Some(path) => {
-                let options = RuntimeOptions {
+            Some(path) => runtime(
+                &t.name,
+                &RuntimeOptions {
                     component: ComponentSource::File(path.clone()),
                     ..Default::default()
-                };
-                Arc::new(Runtime::new(&options).map_err(|e| format!("tenant {}: {e:#}", t.name))?)
-            }
+                },
+            )?,
         };
         let url = tenant_url(base_url, &t.redis_user, &t.password()?);
         let sessions = Sessions::builder()
@@ -250,12 +341,15 @@ pub async fn connect(
             .limits(t.limits.limits())
             .connect(&url)
             .await
-            .map_err(|e| match e {
-                Error::Connect { .. } => format!(
-                    "tenant {}: {e}. Is its ACL user provisioned? `redis-sessions tenants provision`",
-                    t.name
-                ),
-                e => format!("tenant {}: {e}", t.name),
+            .map_err(|source| TenantsError::Connect {
+                tenant: t.name.clone(),
+                hint: match source {
+                    Error::Connect { .. } => {
+                        ". Is its ACL user provisioned? `redis-sessions tenants provision`"
+                    }
+                    _ => "",
+                },
+                source,
             })?;
         let keys = t.api_keys.iter().map(|k| k.to_ascii_lowercase()).collect();
         out.push((keys, Arc::new(Tenant::new(&t.name, sessions))));
@@ -274,23 +368,25 @@ pub fn acl_rules(t: &TenantConfig, password: &str) -> Vec<String> {
         "resetchannels".into(),
         "-@all".into(),
     ];
-    rules.extend(ACL_COMMANDS.iter().map(|c| format!("+{c}")));
+    rules.extend(crate::redis::commands::acl().map(|c| format!("+{}", c.to_ascii_lowercase())));
     rules
 }
 
 /// Creates or updates every tenant's ACL user on the Redis at `admin_url` (connected as a
 /// user allowed to run ACL SETUSER). Returns one line per tenant.
-pub async fn provision(admin_url: &str, tenants: &[TenantConfig]) -> Result<Vec<String>, String> {
-    let client = redis::Client::open(admin_url).map_err(|e| e.to_string())?;
+pub async fn provision(
+    admin_url: &str,
+    tenants: &[TenantConfig],
+) -> Result<Vec<String>, TenantsError> {
+    let admin_error = |source| TenantsError::AdminConnect {
+        url: crate::redact_url(admin_url),
+        source,
+    };
+    let client = redis::Client::open(admin_url).map_err(admin_error)?;
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
-        .map_err(|e| {
-            format!(
-                "cannot connect to Redis at {}: {e}",
-                crate::redact_url(admin_url)
-            )
-        })?;
+        .map_err(admin_error)?;
     let mut report = Vec::with_capacity(tenants.len());
     for t in tenants {
         let rules = acl_rules(t, &t.password()?);
@@ -299,13 +395,16 @@ pub async fn provision(admin_url: &str, tenants: &[TenantConfig]) -> Result<Vec<
             .arg(&rules)
             .query_async::<()>(&mut conn)
             .await
-            .map_err(|e| format!("ACL SETUSER {}: {e}", t.redis_user))?;
+            .map_err(|source| TenantsError::Provision {
+                user: t.redis_user.clone(),
+                source,
+            })?;
         report.push(format!(
             "tenant {}: ACL user {} may use keys {}:* and {} commands",
             t.name,
             t.redis_user,
             t.namespace,
-            ACL_COMMANDS.len()
+            crate::redis::commands::acl().count()
         ));
     }
     Ok(report)
@@ -372,9 +471,9 @@ cpu_ms = 50
         assert!(acl_rules(&t[0], "pw").contains(&"~acme:*".to_owned()));
 
         std::fs::write(&path, "[[tenant]]\nname = \"x\"\napi_keys = [\"plain\"]\nnamespace = \"x\"\nredis_user = \"x\"\nredis_password = \"p\"\n").unwrap();
-        assert!(load(&path).unwrap_err().contains("hash-key"));
+        assert!(load(&path).unwrap_err().to_string().contains("hash-key"));
         std::fs::write(&path, "[[tenant]]\nname = \"x\"\napi_keys = []\nnamespace = \"a:b\"\nredis_user = \"x\"\nredis_password = \"p\"\n").unwrap();
-        assert!(load(&path).unwrap_err().contains("namespace"));
+        assert!(load(&path).unwrap_err().to_string().contains("namespace"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -22,7 +22,7 @@ macro_rules! on_both_backends {
             $(
                 #[$attr]
                 async fn $name() {
-                    let store = $crate::support::TestStore::redis();
+                    let store = $crate::common::TestStore::redis();
                     super::$name(store).await;
                 }
             )+
@@ -31,7 +31,7 @@ macro_rules! on_both_backends {
             $(
                 #[$attr]
                 async fn $name() {
-                    let store = $crate::support::TestStore::memory();
+                    let store = $crate::common::TestStore::memory();
                     super::$name(store).await;
                 }
             )+

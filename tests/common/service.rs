@@ -1,6 +1,7 @@
 //! The HTTP service on a free port, and a client for it.
 
-use redis_sessions::http::{self, Tenancy};
+use redis_sessions::service::serve;
+use redis_sessions::service::tenants::Tenancy;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
@@ -18,7 +19,7 @@ impl Service {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(http::serve(listener, tenancy.into(), wipe_every, async {
+        tokio::spawn(serve::serve(listener, tenancy.into(), wipe_every, async {
             let _ = stopped.await;
         }));
         Self {

@@ -146,7 +146,7 @@ pub fn runtime() -> Arc<Runtime> {
 
 /// A session's `d` from JSON, for tests.
 pub fn d(json: serde_json::Value) -> redis_sessions::DataInput {
-    redis_sessions::data::input_from_json(&json).unwrap()
+    redis_sessions::json::input_from_json(&json).unwrap()
 }
 
 /// All keys on the server, sorted.

@@ -1,10 +1,10 @@
-//! What one component instance's `Store` holds: WASI (clocks, random), the Redis
-//! capability, and the instance's configuration.
+//! What one component instance's `Store` holds: WASI (clocks, random), the `redis` and
+//! `config` capabilities' contexts, and the instance's limits.
 
-use crate::bindings::config;
 use crate::clocks::{ClockHandle, SharedClock};
-use crate::limits::{CpuBudget, Limits, MemoryLimiter};
-use crate::redis::{RedisCtx, Store as Backend};
+use crate::config::ConfigCtx;
+use crate::limits::{CpuBudget, HostTime, Limits, MemoryLimiter};
+use crate::redis::{Backend, RedisCtx};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -13,7 +13,7 @@ pub(crate) struct InstanceState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) redis: RedisCtx,
-    namespace: Arc<str>,
+    pub(crate) config: ConfigCtx,
     pub(crate) memory: MemoryLimiter,
     pub(crate) cpu: CpuBudget,
 }
@@ -22,7 +22,7 @@ impl InstanceState {
     /// No environment, arguments, files or stdio: the component gets clocks, random and
     /// the imports of its world, nothing else.
     pub(crate) fn new(
-        store: Backend,
+        backend: Arc<dyn Backend>,
         namespace: Arc<str>,
         clock: Option<&SharedClock>,
         limits: &Limits,
@@ -31,13 +31,14 @@ impl InstanceState {
         if let Some(clock) = clock {
             wasi.wall_clock(ClockHandle(clock.clone()));
         }
+        let host_time = HostTime::default();
         Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            redis: RedisCtx::new(store),
-            namespace,
+            redis: RedisCtx::new(backend, host_time.clone()),
+            config: ConfigCtx::new(namespace),
             memory: MemoryLimiter::new(limits.memory_bytes),
-            cpu: CpuBudget::new(limits.cpu_time),
+            cpu: CpuBudget::new(limits.cpu_time, host_time),
         }
     }
 }
@@ -48,11 +49,5 @@ impl WasiView for InstanceState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-impl config::Host for InstanceState {
-    async fn namespace(&mut self) -> String {
-        self.namespace.to_string()
     }
 }

@@ -1,6 +1,6 @@
 //! `GET /metrics`: per-tenant counters in Prometheus' text format.
 
-use super::ServiceState;
+use super::state::ServiceState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -19,7 +19,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str, values: &[(Strin
 
 pub(super) async fn render(State(state): State<Arc<ServiceState>>) -> impl IntoResponse {
     let tenants = state.tenancy.tenants();
-    let per = |f: &dyn Fn(&crate::tenants::Tenant) -> u64| -> Vec<(String, u64)> {
+    let per = |f: &dyn Fn(&crate::service::tenants::Tenant) -> u64| -> Vec<(String, u64)> {
         tenants.iter().map(|t| (t.name.clone(), f(t))).collect()
     };
     let mut out = String::new();

@@ -1,5 +1,6 @@
 //! The service's one error type: every failure is a JSON `{"name", "message"}` body.
 
+use super::response::json_response;
 use crate::Error;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -62,6 +63,6 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "name": self.name, "message": self.message });
-        super::json_response(self.status, &body)
+        json_response(self.status, &body)
     }
 }

@@ -1,14 +1,15 @@
 //! rest-sessions 2.0.1's routes, one handler each.
 
 use super::error::ApiError;
-use super::{TenantSessions, json_response};
-use crate::data;
+use super::response::json_response;
+use super::state::TenantSessions;
+use crate::json;
+use crate::types::{DataInput, Session};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
-use redis_sessions_core::{DataInput, Session};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -94,7 +95,7 @@ pub async fn create(
         _ => true,
     };
     let d: Option<DataInput> = has_keys
-        .then(|| data::input_from_json(&body))
+        .then(|| json::input_from_json(&body))
         .transpose()
         .map_err(crate::Error::from)?;
     let ip = q.get("ip").map_or("", String::as_str);
@@ -119,7 +120,7 @@ pub async fn set(
     b: Result<Bytes, BytesRejection>,
 ) -> Api {
     let (app, token) = path(p)?;
-    let d = data::input_from_json(&json_body(&body(b)?)?).map_err(crate::Error::from)?;
+    let d = json::input_from_json(&json_body(&body(b)?)?).map_err(crate::Error::from)?;
     session_or_empty(s.set(&app, &token, &d).await?)
 }
 

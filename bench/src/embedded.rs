@@ -3,7 +3,7 @@
 //! no native baseline here: it would measure the store, not the capability path.
 
 use super::{APP, Args, NAMESPACE, Stats, measure, median};
-use redis_sessions::{MemoryStore, Sessions, data};
+use redis_sessions::{DataValue, MemoryStore, Sessions};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ async fn run(op: &str, conc: usize, total: usize, s: &Sessions) -> Stats {
             match op.as_str() {
                 "get" => assert!(s.get(APP, t).await.unwrap().is_some()),
                 "set" => {
-                    let d = data::input_from_json(&json!({ format!("k{}", i % 10): i })).unwrap();
+                    let d = vec![(format!("k{}", i % 10), Some(DataValue::Integer(i as i64)))];
                     assert!(s.set(APP, t, &d).await.unwrap().is_some());
                 }
                 _ => assert_eq!(s.kill(APP, t).await.unwrap(), 1),

@@ -1,0 +1,158 @@
+//! node's JSON shapes for callers (the CLI and the HTTP service): `d` given as JSON, with
+//! node's validation messages, and a session as node returns it.
+
+use crate::types::{Data, DataInput, DataValue, Session, SessionError};
+use serde_json::{Map, Value};
+
+fn forbidden(key: &str) -> SessionError {
+    SessionError::InvalidValue(format!(
+        "d.{key} has a forbidden type. Only strings, numbers, boolean and null are allowed."
+    ))
+}
+
+/// Parses `d` given as JSON with node's validation and messages. The component checks
+/// the rest (at least one key, finite numbers).
+pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
+    // node: `if (!d) throw missingParameter`, so JS-falsy values are "missing".
+    let falsy = match d {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(_) | Value::Object(_) => false,
+    };
+    if falsy {
+        return Err(SessionError::MissingParameter("No d supplied".into()));
+    }
+    let Value::Object(map) = d else {
+        return Err(SessionError::InvalidValue("d must be an object".into()));
+    };
+    if map.is_empty() {
+        return Err(SessionError::InvalidValue(
+            "d must containt at least one key.".into(),
+        ));
+    }
+    let mut input = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let value = match value {
+            Value::Null => None,
+            Value::String(s) => Some(DataValue::Text(s.clone())),
+            Value::Bool(b) => Some(DataValue::Boolean(*b)),
+            Value::Number(n) => Some(match n.as_i64() {
+                Some(i) => DataValue::Integer(i),
+                // Beyond i64 (or with a fraction or exponent) it is a float, as in JS.
+                None => DataValue::Float(n.as_f64().ok_or_else(|| forbidden(key))?),
+            }),
+            Value::Array(_) | Value::Object(_) => return Err(forbidden(key)),
+        };
+        input.push((key.clone(), value));
+    }
+    Ok(input)
+}
+
+/// `d` as a JSON object.
+pub fn data_to_json(d: &Data) -> Value {
+    let map = d
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                DataValue::Text(s) => Value::String(s.clone()),
+                DataValue::Integer(i) => Value::from(*i),
+                DataValue::Float(f) => Value::from(*f),
+                DataValue::Boolean(b) => Value::Bool(*b),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(map)
+}
+
+impl Session {
+    /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("id".into(), self.id.clone().into());
+        o.insert("r".into(), self.r.into());
+        o.insert("w".into(), self.w.into());
+        o.insert("ttl".into(), self.ttl.into());
+        o.insert("idle".into(), self.idle.into());
+        o.insert("ip".into(), self.ip.clone().into());
+        if self.no_resave {
+            o.insert("no_resave".into(), true.into());
+        }
+        if !self.d.is_empty() {
+            o.insert("d".into(), data_to_json(&self.d));
+        }
+        Value::Object(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn node_validation_messages() {
+        let msg = |v: Value| input_from_json(&v).unwrap_err().message().to_owned();
+        assert_eq!(msg(json!(null)), "No d supplied");
+        assert_eq!(msg(json!(false)), "No d supplied");
+        assert_eq!(msg(json!([1])), "d must be an object");
+        assert_eq!(msg(json!("x")), "d must be an object");
+        assert_eq!(msg(json!({})), "d must containt at least one key.");
+        assert_eq!(
+            msg(json!({"a": 1, "b": {"c": 1}})),
+            "d.b has a forbidden type. Only strings, numbers, boolean and null are allowed."
+        );
+        assert_eq!(
+            msg(json!({"l": [1]})),
+            "d.l has a forbidden type. Only strings, numbers, boolean and null are allowed."
+        );
+        assert!(input_from_json(&json!({"a": null})).is_ok());
+    }
+
+    #[test]
+    fn integers_stay_integers_and_floats_floats() {
+        let d = input_from_json(
+            &json!({"i": 42, "n": -7, "f": 20.212, "big": 1e21, "u": 18446744073709551615u64}),
+        )
+        .unwrap();
+        assert_eq!(d[0].1, Some(DataValue::Integer(42)));
+        assert_eq!(d[1].1, Some(DataValue::Integer(-7)));
+        assert_eq!(d[2].1, Some(DataValue::Float(20.212)));
+        assert_eq!(d[3].1, Some(DataValue::Float(1e21)));
+        assert_eq!(d[4].1, Some(DataValue::Float(18446744073709551615.0)));
+        let v: Value = serde_json::from_str(r#"{"a":123456789012345680000}"#).unwrap();
+        assert_eq!(
+            input_from_json(&v).unwrap()[0].1,
+            Some(DataValue::Float(1.2345678901234568e20))
+        );
+    }
+
+    #[test]
+    fn node_shape_json() {
+        let mut s = Session {
+            id: "user1".into(),
+            r: 3,
+            w: 2,
+            ttl: 3600,
+            idle: 0,
+            ip: "::1".into(),
+            no_resave: false,
+            d: vec![
+                ("a".into(), DataValue::Integer(1)),
+                ("c".into(), DataValue::Text("x".into())),
+            ],
+        };
+        assert_eq!(
+            s.to_json().to_string(),
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","d":{"a":1,"c":"x"}}"#
+        );
+        s.no_resave = true;
+        s.d.clear();
+        assert_eq!(
+            s.to_json().to_string(),
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","no_resave":true}"#
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The pool of component instances behind a [`crate::Sessions`].
+//!
+//! A call takes an idle instance (or instantiates one from the pre-linked component,
+//! ~50 µs) and puts it back afterwards, so concurrent calls run in parallel and none pays
+//! for instantiation in the steady state. At most [`Limits::max_instances`] exist at once;
+//! a call beyond waits for one. Each call runs under the memory and CPU limits; an instance
+//! that traps or hits a limit is dropped, never reused.
+
+use crate::bindings::{SessionStore, sessions as wit};
+use crate::clocks::SharedClock;
+use crate::error::{Error, LimitExceeded};
+use crate::instance::InstanceState;
+use crate::limits::Limits;
+use crate::redis::Backend;
+use crate::runtime::Runtime;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use wasmtime::Store;
+
+/// Idle instances kept for reuse; more are made under load and dropped afterwards.
+pub const DEFAULT_MAX_IDLE_INSTANCES: usize = 64;
+
+/// Counters of one [`crate::Sessions`], for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Calls made.
+    pub calls: AtomicU64,
+    /// Calls that failed with anything but a validation error.
+    pub errors: AtomicU64,
+    /// Calls stopped at a CPU or memory limit.
+    pub limit_hits: AtomicU64,
+}
+
+pub(crate) struct Instance {
+    pub(crate) store: Store<InstanceState>,
+    pub(crate) bindings: SessionStore,
+    /// This instance's place among `max_instances`, given back when it is dropped.
+    _slot: OwnedSemaphorePermit,
+}
+
+/// What every instance of one pool shares.
+pub(crate) struct Pool {
+    pub(crate) runtime: Arc<Runtime>,
+    backend: Arc<dyn Backend>,
+    pub(crate) namespace: Arc<str>,
+    clock: Option<SharedClock>,
+    limits: Limits,
+    idle: Mutex<Vec<Instance>>,
+    max_idle: usize,
+    /// One permit per instance that may exist.
+    slots: Arc<Semaphore>,
+    /// Signalled when an instance is returned to the pool.
+    returned: Notify,
+    pub(crate) metrics: Metrics,
+}
+
+impl Pool {
+    pub(crate) fn new(
+        runtime: Arc<Runtime>,
+        backend: Arc<dyn Backend>,
+        namespace: Arc<str>,
+        clock: Option<SharedClock>,
+        limits: Limits,
+        max_idle: usize,
+    ) -> Self {
+        let max_instances = limits.max_instances.max(1);
+        Self {
+            runtime,
+            backend,
+            namespace,
+            clock,
+            limits,
+            idle: Mutex::new(Vec::new()),
+            max_idle: max_idle.min(max_instances),
+            slots: Arc::new(Semaphore::new(max_instances)),
+            returned: Notify::new(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Instances alive now (busy or idle).
+    pub(crate) fn instances(&self) -> usize {
+        self.limits.max_instances.max(1) - self.slots.available_permits()
+    }
+
+    /// An idle instance, else a new one if `max_instances` allows, else waits for either.
+    /// The instance is ready for a call: a fresh CPU budget.
+    pub(crate) async fn checkout(&self) -> Result<Instance, Error> {
+        let mut instance = loop {
+            let returned = self.returned.notified();
+            if let Some(instance) = self.lock_idle().pop() {
+                break instance;
+            }
+            if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+                break self.instantiate(slot).await?;
+            }
+            returned.await;
+        };
+        instance.store.data_mut().cpu.start();
+        instance.store.set_epoch_deadline(1);
+        Ok(instance)
+    }
+
+    async fn instantiate(&self, slot: OwnedSemaphorePermit) -> Result<Instance, Error> {
+        let state = InstanceState::new(
+            self.backend.clone(),
+            self.namespace.clone(),
+            self.clock.as_ref(),
+            &self.limits,
+        );
+        let mut store = Store::new(self.runtime.engine(), state);
+        store.limiter(|state| &mut state.memory);
+        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().cpu.on_tick()));
+        store.data_mut().cpu.start();
+        store.set_epoch_deadline(1);
+        let bindings = self
+            .runtime
+            .pre()
+            .instantiate_async(&mut store)
+            .await
+            .map_err(Error::component)?;
+        Ok(Instance {
+            store,
+            bindings,
+            _slot: slot,
+        })
+    }
+
+    fn lock_idle(&self) -> MutexGuard<'_, Vec<Instance>> {
+        // A panic elsewhere cannot leave the Vec inconsistent: keep using it.
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends a call: a healthy instance goes back to the pool, one that trapped is dropped.
+    pub(crate) fn finish<T>(
+        &self,
+        instance: Instance,
+        result: wasmtime::Result<Result<T, wit::Error>>,
+    ) -> Result<T, Error> {
+        let metrics = &self.metrics;
+        metrics.calls.fetch_add(1, Ordering::Relaxed);
+        let result = match result {
+            Err(trap) => {
+                metrics.errors.fetch_add(1, Ordering::Relaxed);
+                // The instance's state is unknown: it is dropped here, freeing its slot.
+                let state = instance.store.data();
+                let error = if state.cpu.hit {
+                    Error::Limit(LimitExceeded::CpuTime(state.cpu.limit()))
+                } else if state.memory.hit {
+                    Error::Limit(LimitExceeded::Memory(self.limits.memory_bytes))
+                } else {
+                    Error::component(trap)
+                };
+                if matches!(error, Error::Limit(_)) {
+                    metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
+                }
+                drop(instance);
+                self.returned.notify_one();
+                return Err(error);
+            }
+            Ok(r) => r,
+        };
+        {
+            let mut idle = self.lock_idle();
+            if idle.len() < self.max_idle {
+                idle.push(instance);
+            }
+        }
+        self.returned.notify_one();
+        let result = result.map_err(Error::from);
+        if matches!(&result, Err(e) if !e.is_validation()) {
+            metrics.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}

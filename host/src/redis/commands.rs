@@ -1,0 +1,116 @@
+//! The one table of Redis commands a session component may cause: the host's allowlist
+//! and a tenant's ACL rules are both derived from it, and a test checks it against every
+//! `redis.call` of the built-in scripts.
+
+/// How a command reaches Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Sent by the component through the capability (and so on the allowlist).
+    Sent,
+    /// Only called by the session scripts inside Redis.
+    Scripted,
+    /// Both.
+    SentAndScripted,
+    /// Sent by the host itself around a transaction (MULTI/EXEC), never by the component.
+    Transaction,
+    /// Sent by the Redis client on connecting, when the URL selects a database.
+    Connection,
+}
+
+/// Every command, uppercase, with how it is used.
+pub const COMMANDS: &[(&str, Use)] = &[
+    ("PING", Use::Sent),
+    ("EVALSHA", Use::Sent),
+    ("EVAL", Use::Sent),
+    ("ZADD", Use::SentAndScripted),
+    ("SADD", Use::Sent),
+    ("HSET", Use::SentAndScripted),
+    ("HMGET", Use::SentAndScripted),
+    ("ZCOUNT", Use::Sent),
+    ("MULTI", Use::Transaction),
+    ("EXEC", Use::Transaction),
+    ("DISCARD", Use::Transaction),
+    ("HINCRBY", Use::Scripted),
+    ("HDEL", Use::Scripted),
+    ("ZREM", Use::Scripted),
+    ("SREM", Use::Scripted),
+    ("DEL", Use::Scripted),
+    ("EXISTS", Use::Scripted),
+    ("SMEMBERS", Use::Scripted),
+    ("ZRANGE", Use::Scripted),
+    ("ZRANGEBYSCORE", Use::Scripted),
+    ("ZREVRANGEBYSCORE", Use::Scripted),
+    ("SELECT", Use::Connection),
+];
+
+/// The commands the capability lets a component send; anything else is refused before it
+/// reaches Redis.
+pub fn allowed() -> impl Iterator<Item = &'static str> {
+    COMMANDS
+        .iter()
+        .filter(|(_, u)| matches!(u, Use::Sent | Use::SentAndScripted))
+        .map(|(name, _)| *name)
+}
+
+/// Whether the component may send `name` (any case).
+pub fn is_allowed(name: &[u8]) -> bool {
+    allowed().any(|allowed| allowed.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// The commands a tenant's Redis ACL user needs: everything in the table.
+pub fn acl() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|(name, _)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowlist_is_the_sent_commands() {
+        let allowed: Vec<_> = allowed().collect();
+        assert_eq!(
+            allowed,
+            [
+                "PING", "EVALSHA", "EVAL", "ZADD", "SADD", "HSET", "HMGET", "ZCOUNT"
+            ]
+        );
+        assert!(is_allowed(b"evalsha"));
+        assert!(!is_allowed(b"FLUSHALL"));
+        assert!(!is_allowed(b"MULTI"), "the host sends MULTI/EXEC itself");
+        assert_eq!(acl().count(), COMMANDS.len());
+    }
+
+    /// The table must name every command the built-in scripts call, or a tenant's ACL user
+    /// would be refused inside the scripts.
+    #[test]
+    fn every_command_the_scripts_call_is_in_the_table() {
+        let mut called = Vec::new();
+        for script in redis_sessions_core::scripts::ALL {
+            for call in script.source.split("redis.call(").skip(1) {
+                let name: String = call
+                    .trim_start_matches(['\'', '"'])
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
+                called.push(name.to_ascii_uppercase());
+            }
+        }
+        assert!(called.len() > 10, "found {called:?}");
+        for name in &called {
+            let entry = COMMANDS.iter().find(|(n, _)| n == name);
+            assert!(
+                matches!(entry, Some((_, Use::Scripted | Use::SentAndScripted))),
+                "{name} is called by a script but is not in the table as scripted: {entry:?}"
+            );
+        }
+        for (name, use_) in COMMANDS {
+            if matches!(use_, Use::Scripted) {
+                assert!(
+                    called.contains(&name.to_string()),
+                    "{name} is called by no script"
+                );
+            }
+        }
+    }
+}

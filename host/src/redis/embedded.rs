@@ -1,0 +1,125 @@
+//! The capability on the embedded [`MemoryStore`], in process.
+//!
+//! Replies map to the WIT `Reply` exactly as Redis' do (see [`super::server`]): a command's
+//! error, an error element inside an array, or any command's error in a pipeline or a
+//! transaction is the WIT `server` error with Redis' text. The store never becomes
+//! unreachable, so `unavailable` is never reported from here. Calls are in-process and short
+//! (scripts have their own budget), so they run inline.
+
+use super::backend::{Backend, BackendFuture, Command};
+use crate::bindings::redis::{Element, Error, Reply};
+use redis_sessions_memory::{MemoryStore, ServerError, Value};
+
+fn server_error(e: ServerError) -> Error {
+    Error::Server(e.0)
+}
+
+fn element(v: Value) -> Result<Element, Error> {
+    Ok(match v {
+        Value::Nil => Element::Nil,
+        Value::Int(n) => Element::Integer(n),
+        Value::Bulk(b) => Element::Bulk(b),
+        Value::Status(s) => Element::Status(s),
+        // What the Redis path does with the same reply (redis-rs reads it as an error).
+        Value::Error(e) => return Err(Error::Server(e)),
+        Value::Array(_) => {
+            return Err(Error::UnsupportedReply(
+                "nested deeper than one array level".into(),
+            ));
+        }
+    })
+}
+
+fn reply(v: Value) -> Result<Reply, Error> {
+    Ok(match v {
+        Value::Array(items) => {
+            Reply::Array(items.into_iter().map(element).collect::<Result<_, _>>()?)
+        }
+        Value::Nil => Reply::Nil,
+        Value::Int(n) => Reply::Integer(n),
+        Value::Bulk(b) => Reply::Bulk(b),
+        Value::Status(s) => Reply::Status(s),
+        Value::Error(e) => return Err(Error::Server(e)),
+    })
+}
+
+fn execute(store: &MemoryStore, command: &[Vec<u8>]) -> Result<Reply, Error> {
+    reply(store.execute(command).map_err(server_error)?)
+}
+
+fn batch(store: &MemoryStore, commands: &[Command], atomic: bool) -> Result<Vec<Reply>, Error> {
+    let results = if atomic {
+        store.transaction(commands).map_err(server_error)?
+    } else {
+        store.pipeline(commands)
+    };
+    results
+        .into_iter()
+        .map(|r| reply(r.map_err(server_error)?))
+        .collect()
+}
+
+impl Backend for MemoryStore {
+    fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
+        Box::pin(std::future::ready(execute(self, &command)))
+    }
+
+    fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
+        Box::pin(std::future::ready(batch(self, &commands, atomic)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn replies_map_like_redis() {
+        let store = MemoryStore::new();
+        assert!(matches!(execute(&store, &cmd(&["PING"])), Ok(Reply::Status(s)) if s == "PONG"));
+        assert!(matches!(
+            execute(&store, &cmd(&["ZADD", "z", "1", "m"])),
+            Ok(Reply::Integer(1))
+        ));
+        assert!(matches!(
+            execute(&store, &cmd(&["HMGET", "h", "a"])),
+            Ok(Reply::Array(v)) if matches!(&v[..], [Element::Nil])
+        ));
+        assert!(matches!(
+            execute(&store, &cmd(&["HSET", "z", "f", "v"])),
+            Err(Error::Server(e)) if e.starts_with("WRONGTYPE")
+        ));
+        assert!(matches!(
+            execute(&store, &cmd(&["EVALSHA", "0000000000000000000000000000000000000000", "0"])),
+            Err(Error::Server(e)) if e.starts_with("NOSCRIPT")
+        ));
+        assert!(matches!(
+            execute(&store, &cmd(&["EVAL", "return {1, {err='boom'}}", "0"])),
+            Err(Error::Server(e)) if e == "boom"
+        ));
+    }
+
+    #[test]
+    fn an_error_in_a_batch_is_a_server_error() {
+        let store = MemoryStore::new();
+        let ok = batch(&store, &[cmd(&["SADD", "s", "a"]), cmd(&["PING"])], true);
+        assert!(matches!(
+            &ok.as_deref(),
+            Ok([Reply::Integer(1), Reply::Status(_)])
+        ));
+        for atomic in [false, true] {
+            let bad = batch(
+                &store,
+                &[cmd(&["PING"]), cmd(&["ZADD", "s", "1", "m"])],
+                atomic,
+            );
+            assert!(matches!(bad, Err(Error::Server(e)) if e.starts_with("WRONGTYPE")));
+        }
+        let aborted = batch(&store, &[cmd(&["ZADD", "s"])], true);
+        assert!(matches!(aborted, Err(Error::Server(e)) if e.starts_with("EXECABORT")));
+    }
+}

@@ -1,0 +1,14 @@
+//! The `redis` capability of the `session-store` world: its context and linking
+//! ([`capability`]), the backends it sends commands to ([`Backend`]: a Redis server or the
+//! embedded store), and the one table of commands it allows ([`commands`]).
+
+mod backend;
+mod capability;
+pub mod commands;
+mod embedded;
+mod server;
+
+pub use crate::bindings::redis::{Element, Error, Reply};
+pub use backend::{Backend, BackendFuture, Command};
+pub use capability::{RedisCtx, add_to_linker};
+pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, connect};

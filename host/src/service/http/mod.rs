@@ -1,0 +1,14 @@
+//! The session API over HTTP, a drop-in for rest-sessions 2.0.1: [`router`] to mount or
+//! [`serve`]. Requests run in parallel on each tenant's [`crate::Sessions`] instance pool;
+//! with tenants, each request names its tenant by `Authorization: Bearer KEY`, and
+//! `/metrics` has per-tenant counters in Prometheus' text format.
+
+mod error;
+mod metrics;
+mod response;
+mod router;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use router::{BODY_LIMIT, router, serve};

@@ -1,0 +1,110 @@
+//! The service's routes and middleware: authentication, request logs, the body limit.
+
+use super::error::ApiError;
+use super::state::ServiceState;
+use super::{metrics, routes};
+use crate::service::tenants::{Tenancy, Tenant};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// rest-sessions' body limit (`bodyParser.json({limit: 60000})`).
+pub const BODY_LIMIT: usize = 60_000;
+
+/// The service's routes, to serve or to mount in another axum app. Tests drive it directly.
+pub fn router(tenancy: impl Into<Tenancy>) -> Router {
+    let state = Arc::new(ServiceState {
+        tenancy: tenancy.into(),
+        unauthorized: AtomicU64::new(0),
+    });
+    let api = Router::new()
+        .route("/ping", get(routes::ping))
+        .route("/{app}/create/{id}", put(routes::create))
+        .route("/{app}/get/{token}", get(routes::get))
+        .route("/{app}/set/{token}", post(routes::set))
+        .route("/{app}/kill/{token}", delete(routes::kill))
+        .route("/{app}/activity", get(routes::activity))
+        .route("/{app}/soapp", get(routes::soapp))
+        .route("/{app}/soid/{id}", get(routes::soid))
+        .route("/{app}/killsoid/{id}", delete(routes::killsoid))
+        .route("/{app}/killall", delete(routes::killall))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(state)
+        .merge(api)
+}
+
+/// Serves the router on `listener` until `shutdown` resolves, then waits for in-flight
+/// requests.
+pub async fn serve(
+    listener: TcpListener,
+    tenancy: impl Into<Tenancy>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(tenancy))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Finds the tenant of a request; with tenants, a missing or unknown key is a 401 and the
+/// request goes no further.
+async fn authenticate(
+    State(state): State<Arc<ServiceState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(tenant) = state.tenancy.authenticate(authorization) else {
+        state.unauthorized.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(method = %request.method(), status = 401, "request without a valid API key");
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid API key is required: Authorization: Bearer KEY",
+        )
+        .into_response();
+    };
+    tenant.requests.fetch_add(1, Ordering::Relaxed);
+    request.extensions_mut().insert(tenant);
+    next.run(request).await
+}
+
+/// One log line per request: method, route (its pattern, so tokens never reach the log),
+/// status and latency. `/ping` only at debug level, as rest-sessions never logs it.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let tenant = request
+        .extensions()
+        .get::<Arc<Tenant>>()
+        .map_or_else(String::new, |t| t.name.clone());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
+    let start = Instant::now();
+    let response = next.run(request).await;
+    let latency_us = start.elapsed().as_micros();
+    let status = response.status().as_u16();
+    if route == "/ping" {
+        tracing::debug!(tenant, %method, route, status, latency_us, "request");
+    } else {
+        tracing::info!(tenant, %method, route, status, latency_us, "request");
+    }
+    response
+}

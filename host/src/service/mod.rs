@@ -1,0 +1,8 @@
+//! The application side of the library (feature `service`): the HTTP service ([`http`]),
+//! tenants ([`tenants`]), the embedded store's data file ([`data_file`]) and `serve`'s
+//! lifecycle ([`serve`]).
+
+pub mod data_file;
+pub mod http;
+pub mod serve;
+pub mod tenants;
