@@ -4,6 +4,7 @@
 //! `/metrics` has per-tenant counters in Prometheus' text format.
 
 mod error;
+mod extract;
 mod metrics;
 mod response;
 mod router;
