@@ -7,7 +7,7 @@ mod support;
 use redis_sessions_core::scripts;
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::time::Instant;
-use support::{RedisServer, cmd};
+use support::{RedisServer, cmd, redis};
 
 const N: usize = 20_000;
 
@@ -70,7 +70,7 @@ fn get_script(i: usize) -> Vec<Vec<u8>> {
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 fn evalsha_get_store_vs_redis() {
     let server = RedisServer::start();
-    let mut redis = server.client();
+    let mut redis = redis(&server);
     let store = MemoryStore::new();
     setup(&mut |c| store.execute(c));
     setup(&mut |c| redis.call(c));
