@@ -1,9 +1,9 @@
 "use strict";
 // Case 1: create / get / set / kill with `d` holding every allowed type, both directions.
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, nodeMerge, assertSameD } = require("./helpers");
+const { SUITE, useEnv, nodeMerge, assertSameD } = require("./helpers");
 
 const NS = "rs";
 const APP = "dataapp";
@@ -60,16 +60,13 @@ const M1 = {
   plain: false
 };
 
-describe("d with every allowed type", { timeout: 60000 }, () => {
+describe("d with every allowed type", SUITE, () => {
   let env;
   let rs;
-  before(async () => {
-    env = await startEnv();
+  useEnv((e) => {
+    env = e;
     rs = env.node(NS);
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   const storedD = async (app, token) => env.raw.hGet(`${NS}:${app}:${token}`, "d");
 

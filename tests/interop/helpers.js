@@ -2,9 +2,11 @@
 // Shared plumbing for the interop suite: a private redis-server, node redis-sessions v4/v3
 // clients, this project's CLI, and raw looks at the Redis layout.
 //
-// Every *.test.js file calls `startEnv()` in `before` and `env.stop()` in `after`; node's
-// test runner runs the files in parallel processes, each with its own redis-server.
+// Every *.test.js file wraps its cases in `describe(name, SUITE, ...)` and calls `useEnv`
+// there; node's test runner runs the files in parallel processes, each with its own
+// redis-server.
 
+const { before, after } = require("node:test");
 const { spawn, spawnSync } = require("node:child_process");
 const { createRequire } = require("node:module");
 const fs = require("node:fs");
@@ -259,6 +261,24 @@ async function startEnv() {
   return env;
 }
 
+/** The options of each file's describe(): the whole file's time budget. */
+const SUITE = { timeout: 60000 };
+
+/**
+ * Registers the suite's hooks: before its tests, a fresh env (see startEnv), handed to
+ * `setup` to keep and to add clients or data to; after them, the env stopped.
+ */
+function useEnv(setup) {
+  let env;
+  before(async () => {
+    env = await startEnv();
+    await setup(env);
+  }, { timeout: 30000 });
+  after(async () => {
+    if (env) await env.stop();
+  }, { timeout: 15000 });
+}
+
 /** Unix seconds, as node and this project count them. */
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -290,7 +310,8 @@ function stable(s) {
 }
 
 module.exports = {
-  startEnv,
+  SUITE,
+  useEnv,
   now,
   sleep,
   nodeMerge,

@@ -1,9 +1,9 @@
 "use strict";
 // Case 2: ids with UTF-8, with `@` and `.`, with `:`; ips in IPv6 and `::ffff:` form.
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, stable } = require("./helpers");
+const { SUITE, useEnv, stable } = require("./helpers");
 
 const NS = "rs";
 const APP = "ids_app-1";
@@ -18,16 +18,13 @@ const CASES = [
   { id: "😀".repeat(64), ip: "127.0.0.1" } // 128 UTF-16 units: the longest id we accept
 ];
 
-describe("ids and ips", { timeout: 60000 }, () => {
+describe("ids and ips", SUITE, () => {
   let env;
   let rs;
-  before(async () => {
-    env = await startEnv();
+  useEnv((e) => {
+    env = e;
     rs = env.node(NS);
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   for (const { id, ip } of CASES) {
     const label = `id ${JSON.stringify(id.length > 20 ? id.slice(0, 8) + "…" : id)} ip ${ip}`;

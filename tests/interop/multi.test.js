@@ -2,9 +2,9 @@
 // Case 3: soid / killsoid over one user's sessions from both sides; activity and soapp give
 // the same answers from both sides; killall of an app holding both sides' sessions.
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, stable } = require("./helpers");
+const { SUITE, useEnv, stable } = require("./helpers");
 
 const NS = "rs";
 
@@ -12,16 +12,13 @@ const NS = "rs";
 const byLabel = (list) =>
   list.map(stable).sort((a, b) => (a.d.label < b.d.label ? -1 : a.d.label > b.d.label ? 1 : 0));
 
-describe("several sessions from both sides", { timeout: 60000 }, () => {
+describe("several sessions from both sides", SUITE, () => {
   let env;
   let rs;
-  before(async () => {
-    env = await startEnv();
+  useEnv((e) => {
+    env = e;
     rs = env.node(NS);
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   const nodeCreate = async (app, id, label, extra = {}) =>
     (await rs.create({ app, id, ip: "192.0.2.1", ttl: 3600, d: { label }, ...extra })).token;

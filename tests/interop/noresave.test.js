@@ -3,9 +3,9 @@
 // One timeline of ~11 s: reads at t0, t0+2, t0+6 and t0+11 (t0 = the start of a second, so
 // no read happens at idle == 1, where node's no_resave drifts; see the behaviour document).
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, now, sleep, stable } = require("./helpers");
+const { SUITE, useEnv, now, sleep, stable } = require("./helpers");
 
 const NS = "rs";
 const APP = "nrapp";
@@ -16,16 +16,13 @@ async function until(second, ms = 250) {
   if (wait > 0) await sleep(wait);
 }
 
-describe("no_resave", { timeout: 60000 }, () => {
+describe("no_resave", SUITE, () => {
   let env;
   let rs;
-  before(async () => {
-    env = await startEnv();
+  useEnv((e) => {
+    env = e;
     rs = env.node(NS);
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   const score = (token, id) => env.raw.zScore(`${NS}:SESSIONS`, `${APP}:${token}:${id}`);
   const hash = (token) => env.raw.hGetAll(`${NS}:${APP}:${token}`);

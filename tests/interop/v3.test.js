@@ -2,9 +2,9 @@
 // Case 6: sessions written by node redis-sessions 3.0.0 (callback API, node_redis 3,
 // lowercase commands and HMSET) are read, updated and killed by us; and the other way round.
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, nodeMerge, assertSameD } = require("./helpers");
+const { SUITE, useEnv, nodeMerge, assertSameD } = require("./helpers");
 
 const NS = "rs";
 const APP = "v3app";
@@ -23,19 +23,16 @@ const D = {
   x: null
 };
 
-describe("node redis-sessions 3.0.0", { timeout: 60000 }, () => {
+describe("node redis-sessions 3.0.0", SUITE, () => {
   let env;
   let v3;
   let v4;
-  before(async () => {
-    env = await startEnv();
+  useEnv(async (e) => {
+    env = e;
     v3 = env.nodeV3(NS);
     v4 = env.node(NS);
     assert.equal(await v3.ping(), "PONG");
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   test("v3 writes, we read, update and kill", async () => {
     const { token } = await v3.create({ app: APP, id: "v3 user@x.org", ip: "::ffff:10.1.2.3", ttl: 3600, d: { ...D } });

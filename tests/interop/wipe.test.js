@@ -4,9 +4,9 @@
 // hash and every index entry; live sessions stay. Node's wipe only gets ids without ':'
 // (node truncates ids at ':' there, a documented node bug); ours gets them too.
 
-const { describe, test, before, after } = require("node:test");
+const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
-const { startEnv, now, sleep, stable } = require("./helpers");
+const { SUITE, useEnv, now, sleep, stable } = require("./helpers");
 
 const APP = "wipeapp";
 const APP2 = "wipeapp2";
@@ -31,13 +31,13 @@ const PLAN = (withColons) => [
   ["live node in another app", APP2, "solo2", "node", 3600]
 ];
 
-describe("wipe", { timeout: 60000 }, () => {
+describe("wipe", SUITE, () => {
   let env;
   const sessions = { wa: [], wb: [] };
   const nodeBy = {};
 
-  before(async () => {
-    env = await startEnv();
+  useEnv(async (e) => {
+    env = e;
     nodeBy.wa = env.node("wa");
     nodeBy.wb = env.node("wb");
     let lastLa = 0;
@@ -68,10 +68,7 @@ describe("wipe", { timeout: 60000 }, () => {
         sessions[ns].push({ label, app, id, who, ttl: 60, token, expired: false });
       }
     }
-  }, { timeout: 30000 });
-  after(async () => {
-    if (env) await env.stop();
-  }, { timeout: 15000 });
+  });
 
   /** True when every session of (app, id) in the plan is expired. */
   const userGone = (list, s) => list.filter((x) => x.app === s.app && x.id === s.id).every((x) => x.expired);

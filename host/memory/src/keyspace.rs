@@ -1,7 +1,8 @@
-//! The keyspace and its value types: strings, hashes, sets and sorted sets.
+//! The keyspace and its value types: hashes, sets and sorted sets (the only types the
+//! commands kept create: no command writes a string).
 
-use crate::ServerError;
 use crate::numbers::parse_i64;
+use crate::reply::{Reply, ServerError, wrong_type};
 use indexmap::{IndexMap, IndexSet};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
@@ -15,10 +16,14 @@ const INTSET_ENTRIES: usize = 512;
 
 pub(crate) type Hash = IndexMap<Vec<u8>, Vec<u8>>;
 
+/// A command that works on the data alone: what `redis.call` reaches.
+pub(crate) type DataCommand = fn(&mut Keyspace, &[Vec<u8>]) -> Reply;
+/// A command that only reads the data.
+pub(crate) type ReadCommand = fn(&Keyspace, &[Vec<u8>]) -> Reply;
+
 /// One key's value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Entry {
-    Str(Vec<u8>),
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
@@ -26,9 +31,9 @@ pub(crate) enum Entry {
 
 impl Entry {
     /// The name TYPE prints.
+    #[cfg(feature = "inspect")]
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
-            Entry::Str(_) => "string",
             Entry::Hash(_) => "hash",
             Entry::Set(_) => "set",
             Entry::ZSet(_) => "zset",
@@ -37,16 +42,11 @@ impl Entry {
 
     fn is_empty(&self) -> bool {
         match self {
-            Entry::Str(_) => false,
             Entry::Hash(h) => h.is_empty(),
             Entry::Set(s) => s.members.is_empty(),
             Entry::ZSet(z) => z.is_empty(),
         }
     }
-}
-
-pub(crate) fn wrong_type() -> ServerError {
-    ServerError("WRONGTYPE Operation against a key holding the wrong kind of value".into())
 }
 
 /// Removes a hash field the way Redis orders what is left.
@@ -280,7 +280,6 @@ macro_rules! typed {
 }
 
 impl Keyspace {
-    typed!(string, Str, Vec<u8>);
     typed!(hash, Hash, Hash);
     typed!(mut hash_mut, Hash, Hash);
     typed!(set, Set, Set);
@@ -288,10 +287,7 @@ impl Keyspace {
     typed!(zset, ZSet, ZSet);
     typed!(mut zset_mut, ZSet, ZSet);
 
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
-    }
-
+    #[cfg(feature = "inspect")]
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
         self.map.get(key)
     }
@@ -300,6 +296,7 @@ impl Keyspace {
         self.map.contains_key(key)
     }
 
+    #[cfg(feature = "inspect")]
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Vec<u8>> {
         self.map.keys()
     }
@@ -314,10 +311,6 @@ impl Keyspace {
 
     pub(crate) fn remove(&mut self, key: &[u8]) -> bool {
         self.map.remove(key).is_some()
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.map = HashMap::new();
     }
 
     /// The value at `key` of the type `make` creates, created when missing; WRONGTYPE when
@@ -418,10 +411,10 @@ mod tests {
     #[test]
     fn wrong_types_and_empty_deletion() {
         let mut ks = Keyspace::default();
-        ks.insert(b"s", Entry::Str(b"v".to_vec()));
+        ks.insert(b"s", Entry::Set(Set::new()));
         assert!(ks.hash(b"s").is_err());
         assert!(ks.get_or_create(b"s", || Entry::Hash(Hash::new())).is_err());
-        assert_eq!(ks.len(), 1);
+        assert!(ks.contains(b"s"));
         ks.get_or_create(b"h", || Entry::Hash(Hash::new())).ok();
         ks.drop_if_empty(b"h");
         assert!(!ks.contains(b"h"));

@@ -5,7 +5,8 @@
 //!
 //! - [`MemoryStore::new`] / [`MemoryStore::load`]: an empty store, or one read from a
 //!   snapshot that [`MemoryStore::save`] wrote (temp file in the same directory, fsync,
-//!   rename; a versioned, checksummed format: a corrupt or foreign file is an error).
+//!   rename; a versioned, checksummed format: a corrupt or foreign file is a
+//!   [`SnapshotError`]).
 //! - [`MemoryStore::execute`]: one command, binary-safe arguments, name included
 //!   (`[b"HSET", b"key", b"f", b"v"]`). The reply is a [`Value`], or a [`ServerError`]
 //!   whose text is what Redis would print, code first (`WRONGTYPE Operation against a key
@@ -13,8 +14,10 @@
 //! - [`MemoryStore::transaction`]: MULTI/EXEC. Every command is checked first (unknown
 //!   command or wrong arity: `EXECABORT`, nothing runs), then all run atomically; runtime
 //!   errors come back in place, as in EXEC's reply. MULTI, EXEC, DISCARD and WATCH are not
-//!   commands here: `execute` answers them with an error pointing to this method.
+//!   commands of `execute`.
 //! - [`MemoryStore::pipeline`]: several commands, each on its own (not atomic).
+//! - With the `inspect` feature (off by default), `MemoryStore::inspect`: read-only
+//!   commands to look at the data, for tests and debugging; no component reaches it.
 //!
 //! The store is `Send + Sync`: one mutex serialises commands, scripts and transactions, which
 //! is Redis' atomicity.
@@ -25,34 +28,33 @@
 //! let store = MemoryStore::new();
 //! let cmd = |args: &[&str]| args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
 //! assert_eq!(store.execute(&cmd(&["ZADD", "z", "1.5", "m"])), Ok(Value::Int(1)));
-//! assert_eq!(store.execute(&cmd(&["zscore", "z", "m"])), Ok(Value::Bulk(b"1.5".to_vec())));
+//! assert_eq!(store.execute(&cmd(&["zcount", "z", "1", "2"])), Ok(Value::Int(1)));
 //! assert_eq!(
-//!     store.execute(&cmd(&["EVAL", "return redis.call('ZCARD', KEYS[1])", "1", "z"])),
-//!     Ok(Value::Int(1))
+//!     store.execute(&cmd(&["EVAL", "return redis.call('ZRANGE', KEYS[1], 0, -1)", "1", "z"])),
+//!     Ok(Value::Array(vec![Value::Bulk(b"m".to_vec())]))
 //! );
 //! assert_eq!(
-//!     store.execute(&cmd(&["HGET", "z", "f"])),
+//!     store.execute(&cmd(&["HMGET", "z", "f"])),
 //!     Err(ServerError("WRONGTYPE Operation against a key holding the wrong kind of value".into()))
 //! );
-//! let replies = store.transaction(&[cmd(&["SET", "a", "1"]), cmd(&["HSET", "a", "f", "v"])]);
+//! let replies = store.transaction(&[cmd(&["SADD", "a", "1"]), cmd(&["HSET", "a", "f", "v"])]);
 //! assert!(matches!(&replies.unwrap()[..], [Ok(_), Err(_)]));
 //! ```
 //!
 //! # Commands
 //!
-//! PING ECHO DEL EXISTS TYPE KEYS TTL PTTL FLUSHALL FLUSHDB DBSIZE, GET SET (NX XX GET
-//! KEEPTTL), HSET HMSET HGET HMGET HGETALL HDEL HINCRBY HEXISTS HLEN, SADD SREM SMEMBERS
-//! SISMEMBER SCARD, ZADD (NX XX GT LT CH INCR) ZINCRBY ZREM ZSCORE ZCARD ZCOUNT ZRANGE (by
-//! rank, BYSCORE, REV, LIMIT, WITHSCORES) ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE, EVAL
-//! EVALSHA, SCRIPT LOAD/EXISTS/FLUSH/KILL. Anything else is
-//! `ERR unknown command '...', with args beginning with: ...`. Keys never expire (TTL is
-//! -1 or -2; SET with an expiry is refused).
+//! Exactly those redis-sessions sends ([`COMMANDS`]): the component's PING EVAL EVALSHA
+//! HMGET HSET SADD ZADD ZCOUNT (and MULTI/EXEC, which is [`MemoryStore::transaction`]),
+//! and what its Lua scripts call: DEL EXISTS HDEL HINCRBY SMEMBERS SREM ZRANGE (by rank,
+//! BYSCORE, REV, LIMIT, WITHSCORES) ZRANGEBYSCORE ZREM ZREVRANGEBYSCORE, ZADD with its
+//! flags (NX XX GT LT CH INCR). Anything else is
+//! `ERR unknown command '...', with args beginning with: ...`: a smaller surface to keep
+//! exactly like Redis. Keys never expire: node's layout uses no Redis TTL.
 //!
 //! Replies follow Redis 7.0 (the version the differential test runs against): scores print
-//! with `%.17g` (`1800000000`, `1.5`, `0.10000000000000001`, `inf`); HGETALL lists a small
-//! hash in insertion order; SMEMBERS lists an all-integer set in numeric order and others
-//! in insertion order (Redis 7.0's order there is its hash table's, i.e. random); KEYS
-//! lists in no particular order.
+//! with `%.17g` (`1800000000`, `1.5`, `0.10000000000000001`, `inf`); a small hash keeps
+//! insertion order; SMEMBERS lists an all-integer set in numeric order and others in
+//! insertion order (Redis 7.0's order there is its hash table's, i.e. random).
 //!
 //! # Scripts
 //!
@@ -61,7 +63,8 @@
 //! `sha1hex`, `log`, the `LOG_*` constants; Redis' conversions both ways (numbers given to
 //! `redis.call` print with `%.17g`); Redis 7.0's pcall (an `{err = ...}` error is caught as
 //! its message) and error texts (`ERR user_script:1: boom script: <sha>, on
-//! @user_script:1.`). Scripts are cached by SHA1 on EVAL and SCRIPT LOAD. The sandbox:
+//! @user_script:1.`). Scripts are cached by SHA1 on EVAL (there is no SCRIPT command). The
+//! sandbox:
 //! reading an undefined global and creating any global are errors, the library tables are
 //! read-only, os/io/package/require/dofile/loadfile/load/debug/getfenv/setfenv/
 //! collectgarbage/coroutine are absent, `loadstring` refuses bytecode. Each run has a
@@ -78,90 +81,37 @@
 //!
 //! Replies are Redis 7.0's, against which the differential tests run (Redis 7.2 prints
 //! scores in shortest form: `0.1` where 7.0 prints `0.10000000000000001`). Orders Redis
-//! leaves to its hash tables (KEYS, SMEMBERS of non-integer sets, HGETALL of hashes past
-//! 128 fields or 64-byte values) are insertion orders here. A reply nested deeper than 1000
+//! leaves to its hash tables (SMEMBERS of non-integer sets, hashes past 128 fields or
+//! 64-byte values) are insertion orders here. A reply nested deeper than 1000
 //! levels (a script returning a table that contains itself) ends in an error element where
 //! Redis goes on to about 8000. Scripts are not part of a snapshot, like in Redis' RDB.
+//!
+//! # Modules
+//!
+//! No module imports one that imports it back (`scripts/check-module-cycles` checks):
+//! `reply` and `numbers` are leaves; `keyspace` holds the data; `commands` is the table,
+//! `scripting` the Lua engine, neither knowing the other; `server` joins them (it hands
+//! scripting the table's `redis.call` entry); this file is the public facade.
 
 mod commands;
+#[cfg(feature = "inspect")]
 mod glob;
 mod keyspace;
 mod numbers;
 mod persist;
+mod reply;
 mod scripting;
+mod server;
 
-use keyspace::Keyspace;
-use scripting::Scripting;
+pub use commands::COMMANDS;
+#[cfg(feature = "inspect")]
+pub use commands::INSPECT_COMMANDS;
+pub use persist::SnapshotError;
+pub use reply::{ServerError, Value};
+pub use scripting::ScriptLimits;
+use server::Server;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
-
-/// A Redis reply (RESP2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    /// A nil bulk string or nil array.
-    Nil,
-    /// A status reply: `OK`, `PONG`, `string`.
-    Status(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Array(Vec<Value>),
-    /// An error *inside* an array, as a script can return (`{1, {err='x'}}`). A command's
-    /// own error is never this: it is the `Err` of the result.
-    Error(String),
-}
-
-/// A Redis error reply, code first, exactly as Redis would print it:
-/// `ERR wrong number of arguments for 'hset' command`,
-/// `WRONGTYPE Operation against a key holding the wrong kind of value`,
-/// `NOSCRIPT No matching script. Please use EVAL.`, `EXECABORT ...`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerError(pub String);
-
-impl std::fmt::Display for ServerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ServerError {}
-
-/// What one script run may use before it is aborted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScriptLimits {
-    /// Wall-clock time (default 5 s).
-    pub time: Duration,
-    /// Lua VM instructions (default 500 million), checked every 10 000.
-    pub instructions: u64,
-    /// Bytes the Lua state may hold, scripts and their data included (default 256 MiB).
-    pub memory: usize,
-}
-
-impl Default for ScriptLimits {
-    fn default() -> Self {
-        ScriptLimits {
-            time: Duration::from_secs(5),
-            instructions: 500_000_000,
-            memory: 256 << 20,
-        }
-    }
-}
-
-/// The data and the scripts: everything one command may touch.
-#[derive(Debug, Default)]
-pub(crate) struct Server {
-    pub(crate) db: Keyspace,
-    pub(crate) scripting: Scripting,
-}
-
-impl Server {
-    fn execute(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
-        match commands::resolve(command) {
-            Ok(spec) => spec.run(self, command),
-            Err(rejected) => Err(rejected.client_error(command)),
-        }
-    }
-}
 
 /// The in-process store. See the [crate documentation](crate).
 pub struct MemoryStore {
@@ -195,8 +145,7 @@ impl MemoryStore {
             .server
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        server.scripting.limits = limits;
-        server.scripting.reset();
+        server.set_script_limits(limits);
         MemoryStore {
             server: Mutex::new(server),
         }
@@ -208,35 +157,19 @@ impl MemoryStore {
         self.server.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs one command: `[name, args...]`, the name in any case.
+    /// Runs one command of [`COMMANDS`]: `[name, args...]`, the name in any case.
     pub fn execute(&self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
         self.lock().execute(command)
     }
 
-    /// MULTI/EXEC: every command is checked first (an unknown command, a wrong arity, or
-    /// MULTI/EXEC/DISCARD/WATCH/UNWATCH: `EXECABORT`, nothing runs); then they run
-    /// atomically, each command's error in its place, like EXEC's reply.
+    /// MULTI/EXEC: every command is checked first (an unknown command or a wrong arity:
+    /// `EXECABORT`, nothing runs); then they run atomically, each command's error in its
+    /// place, like EXEC's reply.
     pub fn transaction(
         &self,
         commands: &[Vec<Vec<u8>>],
     ) -> Result<Vec<Result<Value, ServerError>>, ServerError> {
-        let mut specs = Vec::with_capacity(commands.len());
-        for command in commands {
-            match commands::resolve(command) {
-                Ok(spec) if !spec.is_transactional() => specs.push(spec),
-                _ => {
-                    return Err(ServerError(
-                        "EXECABORT Transaction discarded because of previous errors.".into(),
-                    ));
-                }
-            }
-        }
-        let mut server = self.lock();
-        Ok(specs
-            .iter()
-            .zip(commands)
-            .map(|(spec, command)| spec.run(&mut server, command))
-            .collect())
+        self.lock().transaction(commands)
     }
 
     /// A pipeline: each command on its own, other callers' commands may run in between.
@@ -244,23 +177,31 @@ impl MemoryStore {
         commands.iter().map(|c| self.execute(c)).collect()
     }
 
+    /// Runs one read-only command of [`INSPECT_COMMANDS`] (`HGETALL`, `KEYS`, `TYPE`...)
+    /// to look at the data. For tests and debugging; not reachable from a component,
+    /// whose commands go through [`execute`](Self::execute). Anything else is
+    /// `ERR unknown command`.
+    #[cfg(feature = "inspect")]
+    pub fn inspect(&self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
+        self.lock().inspect(command)
+    }
+
     /// Writes a snapshot of the data (not the scripts) to `path`, atomically: a temporary
     /// file in the same directory, fsync, rename, then fsync of the directory.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let bytes = persist::encode(&self.lock().db);
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        // Encoded under the lock, written after it: commands wait for the copy, not the disk.
+        let bytes = persist::encode(&self.lock().db)?;
         persist::write_atomic(path, &bytes)
     }
 
-    /// Reads a store [`save`](Self::save) wrote. A corrupt, truncated or foreign file is an
-    /// `InvalidData` error.
-    pub fn load(path: &Path) -> std::io::Result<Self> {
-        let bytes = std::fs::read(path)?;
-        let db = persist::decode(&bytes)?;
+    /// Reads a store [`save`](Self::save) wrote (or an older version of it wrote: the next
+    /// save rewrites it in the current format). A missing file is
+    /// [`SnapshotError::Io`] of kind `NotFound`; a corrupt, truncated or foreign one is
+    /// [`SnapshotError::Corrupt`].
+    pub fn load(path: &Path) -> Result<Self, SnapshotError> {
+        let db = persist::read(path)?;
         Ok(MemoryStore {
-            server: Mutex::new(Server {
-                db,
-                scripting: Scripting::default(),
-            }),
+            server: Mutex::new(Server::new(db, ScriptLimits::default())),
         })
     }
 }

@@ -4,60 +4,42 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
+use redis_sessions_memory::{COMMANDS, INSPECT_COMMANDS};
 use support::{Both, c, cmd};
 
 #[test]
-fn strings_keys_and_server_commands() {
+fn keys_and_unknown_commands() {
     let mut b = Both::new();
     b.lines(
         "PING
          ping hello
          PING a b
-         ECHO hi
-         echo
-         SET k v
-         GET k
-         get missing
-         SET k v2 NX
-         SET k v3 XX
-         SET k v4 xx GET
-         SET new v NX GET
-         SET k2 v XX
-         SET k v NX XX
-         SET k v GET GET
-         SET k v FOO
-         SET k
-         GET k
+         SADD k v
+         HSET h f v
          EXISTS k k new missing
          EXISTS
-         DEL k missing new
-         DEL
          TYPE k
-         TYPE k2
+         TYPE h
+         TYPE missing
          TTL k
          TTL missing
-         PTTL k2
-         PTTL missing
          TTL
-         DBSIZE
-         DBSIZE x
-         FLUSHDB x
-         FLUSHALL sync x
-         FLUSHALL async
-         DBSIZE
-         SET a 1
-         FLUSHDB SYNC
-         FLUSHDB
-         FLUSHALL
-         FLUSHALL ASYNC
-         DBSIZE",
+         DEL k missing new
+         DEL
+         EXISTS k h",
     );
     // Case-insensitive names, binary-safe values.
-    b.check(&[b"sEt".to_vec(), b"bin".to_vec(), vec![0, 255, 13, 10, 1]])
+    b.check(&[
+        b"hSeT".to_vec(),
+        b"bin".to_vec(),
+        vec![0, 255, 13, 10, 1],
+        vec![0],
+    ])
+    .unwrap();
+    b.check(&[b"HmGeT".to_vec(), b"bin".to_vec(), vec![0, 255, 13, 10, 1]])
         .unwrap();
-    b.check(&cmd(&["GeT", "bin"])).unwrap();
-    b.check(&cmd(&["set", "", "empty key"])).unwrap();
-    b.check(&cmd(&["get", ""])).unwrap();
+    b.check(&cmd(&["hset", "", "", "empty key"])).unwrap();
+    b.check(&cmd(&["hmget", "", ""])).unwrap();
     // Unknown commands: Redis lists the first arguments, quoted, up to 128 bytes.
     b.check(&cmd(&["FOO"])).unwrap_err();
     b.check(&cmd(&["foo", "a", "b c", "d'e"])).unwrap_err();
@@ -65,13 +47,7 @@ fn strings_keys_and_server_commands() {
     b.check(&cmd(&["nope", &long, &long, &long])).unwrap_err();
     b.check(&cmd(&["NOTACOMMAND", "k", "0"])).unwrap_err();
     b.check(&cmd(&["multi-line", "a\r\nb"])).unwrap_err();
-    b.check(&cmd(&["script"])).unwrap_err();
-    b.check(&cmd(&["SCRIPT", "nope", "x"])).unwrap_err();
-    b.check(&cmd(&["script", "load"])).unwrap_err();
-    b.check(&cmd(&["script", "EXISTS"])).unwrap_err();
-    b.check(&cmd(&["SCRIPT", "FLUSH", "now"])).unwrap_err();
-    b.check(&cmd(&["SCRIPT", "FLUSH", "async"])).unwrap();
-    b.check(&cmd(&["SCRIPT", "KILL"])).unwrap_err();
+    b.check_dump();
 }
 
 #[test]
@@ -92,7 +68,7 @@ fn keys_patterns() {
         "héllo",
         "",
     ] {
-        b.check(&cmd(&["SET", k, "1"])).unwrap();
+        b.check(&cmd(&["SADD", k, "1"])).unwrap();
     }
     for p in [
         "*",
@@ -140,8 +116,6 @@ fn hashes() {
          HSET h
          HSET h a
          HSET h a 1 b
-         HMSET h a
-         HMSET h x 1 y 2
          HGETALL h
          HGET h a
          HGET h nope
@@ -149,11 +123,6 @@ fn hashes() {
          HMGET h a nope x
          HMGET missing a b
          HMGET h
-         HLEN h
-         HLEN missing
-         HEXISTS h a
-         HEXISTS h nope
-         HEXISTS missing a
          HINCRBY h a 5
          HINCRBY h a -20
          HINCRBY h new 7
@@ -182,18 +151,13 @@ fn hashes() {
     );
     // Wrong types, both ways.
     b.lines(
-        "SET s v
+        "SADD s v
          HSET s f v
-         HMSET s f v
          HGET s f
          HMGET s f
          HGETALL s
          HDEL s f
-         HINCRBY s f 1
-         HEXISTS s f
-         HLEN s
-         GET h
-         SET h v GET",
+         HINCRBY s f 1",
     );
 }
 
@@ -209,20 +173,17 @@ fn sets() {
          SISMEMBER ints 3
          SISMEMBER ints 4
          SISMEMBER missing 4
-         SCARD ints
-         SCARD missing
          SMEMBERS missing
          SADD s
          SREM s
          SADD e only
          SREM e only
          EXISTS e
-         SET str v
+         HSET str f v
          SADD str a
          SREM str a
          SMEMBERS str
-         SISMEMBER str a
-         SCARD str",
+         SISMEMBER str a",
     );
     b.check_unordered(&c("SMEMBERS ints")).unwrap();
     b.check(&c("SADD words tok2 tok1 tok3 tok1")).unwrap();
@@ -269,21 +230,15 @@ fn sorted_sets() {
          ZADD z incr nx 1 a
          ZADD z incr xx 1 nope
          ZADD z incr gt -1 a
-         ZINCRBY z 1 a
-         ZINCRBY z x a
-         ZINCRBY z 1 fresh
          ZADD z incr inf a
          ZADD z incr -inf a
          ZADD negzero -0.0 a
          ZADD negzero incr -0.0 b
          ZADD negzero incr -0.0 b
-         ZINCRBY negzero -0.0 c
          ZRANGE negzero 0 -1 WITHSCORES
          ZADD missing xx 1 a
          ZADD missing xx incr 1 a
          EXISTS missing
-         ZCARD z
-         ZCARD missing
          ZRANGE z 0 -1 WITHSCORES",
     );
     // Equal scores order by member bytes, binary included.
@@ -328,10 +283,6 @@ fn sorted_sets() {
          ZRANGE z 0 -1 BYLEX
          ZRANGE missing 0 -1
          ZRANGE missing x y
-         ZREVRANGE z 0 1 WITHSCORES
-         ZREVRANGE z 0 -1
-         ZREVRANGE z 0 1 REV
-         ZREVRANGE z 0 1 LIMIT 0 1
          ZRANGEBYSCORE z -inf +inf
          ZRANGEBYSCORE z -inf +inf WITHSCORES
          ZRANGEBYSCORE z (1 5
@@ -386,20 +337,16 @@ fn sorted_sets() {
          TYPE one",
     );
     b.lines(
-        "SET str v
+        "SADD str v
          ZADD str 1 a
-         ZINCRBY str 1 a
          ZREM str a
          ZSCORE str a
-         ZCARD str
          ZCOUNT str 0 1
          ZRANGE str 0 -1
          ZRANGE str x y
-         ZREVRANGE str 0 -1
          ZRANGEBYSCORE str 0 1
          ZRANGEBYSCORE str x y
-         ZREVRANGEBYSCORE str 1 0
-         GET z",
+         ZREVRANGEBYSCORE str 1 0",
     );
     b.check_dump();
 }
@@ -412,12 +359,12 @@ fn transactions() {
             c("ZADD rs:a:_sessions 1800000000 tok:u1"),
             c("SADD rs:a:us:u1 tok"),
             c("HSET rs:a:tok id u1 r 1 w 1"),
-            c("HGET rs:a:tok id"),
+            c("HMGET rs:a:tok id"),
             c("ZADD rs:a:tok 1 x"),
             c("HINCRBY rs:a:tok id 1"),
             cmd(&[
                 "EVAL",
-                "return redis.call('hlen', KEYS[1])",
+                "return redis.call('hmget', KEYS[1], 'id', 'w')",
                 "1",
                 "rs:a:tok",
             ]),
@@ -430,10 +377,9 @@ fn transactions() {
         "runtime errors come back in place"
     );
     // Queue-time errors discard everything.
-    b.check_transaction(&[c("SET x 1"), c("NOPE a"), c("SET y 1")])
+    b.check_transaction(&[c("SADD x 1"), c("NOPE a"), c("SADD y 1")])
         .unwrap_err();
-    b.check_transaction(&[c("SET x 1"), c("GET")]).unwrap_err();
-    b.check_transaction(&[c("SET x 1"), c("SCRIPT bogus")])
+    b.check_transaction(&[c("SADD x 1"), c("SMEMBERS")])
         .unwrap_err();
     b.check(&c("EXISTS x y")).unwrap();
     b.check_transaction(&[]).unwrap();
@@ -443,58 +389,13 @@ fn transactions() {
 #[test]
 fn arity_errors_for_every_command() {
     let mut b = Both::new();
-    let names = [
-        "ping",
-        "echo",
-        "del",
-        "exists",
-        "type",
-        "keys",
-        "ttl",
-        "pttl",
-        "flushall",
-        "flushdb",
-        "dbsize",
-        "get",
-        "set",
-        "hset",
-        "hmset",
-        "hget",
-        "hmget",
-        "hgetall",
-        "hdel",
-        "hincrby",
-        "hexists",
-        "hlen",
-        "sadd",
-        "srem",
-        "smembers",
-        "sismember",
-        "scard",
-        "zadd",
-        "zincrby",
-        "zrem",
-        "zscore",
-        "zcard",
-        "zcount",
-        "zrange",
-        "zrevrange",
-        "zrangebyscore",
-        "zrevrangebyscore",
-        "eval",
-        "evalsha",
-        "script",
-    ];
-    for name in names {
+    for name in COMMANDS.iter().chain(INSPECT_COMMANDS) {
+        let name = name.to_lowercase();
         for n in [0, 1, 2, 3, 6] {
-            let mut c = cmd(&[name]);
+            let mut c = cmd(&[&name]);
             c.extend((0..n).map(|i| format!("a{i}").into_bytes()));
             b.check(&c).ok();
         }
         b.check(&cmd(&[&name.to_uppercase()])).ok();
     }
-    for name in ["multi", "exec", "discard", "unwatch"] {
-        b.check(&cmd(&[name, "x"])).unwrap_err();
-    }
-    b.check(&cmd(&["watch"])).unwrap_err();
 }

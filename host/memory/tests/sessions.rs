@@ -9,7 +9,7 @@ use redis_sessions_core::{Backend, BackendError, Command, DataValue, Reply, Sess
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
-use support::{Both, RedisServer, Resp};
+use support::{Both, Redis, RedisServer, redis};
 
 fn reply(v: Value) -> Reply {
     match v {
@@ -44,7 +44,7 @@ impl Env {
 }
 
 struct Memory(Rc<MemoryStore>, Env);
-struct Real(Resp, Env);
+struct Real(Redis, Env);
 
 impl Backend for Memory {
     fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
@@ -112,7 +112,7 @@ fn session_methods_match_redis() {
         seed,
     };
     let mut mem = SessionStore::new(Memory(store.clone(), env(0x9e37_79b9_7f4a_7c15)), "rs");
-    let mut real = SessionStore::new(Real(server.client(), env(0x9e37_79b9_7f4a_7c15)), "rs");
+    let mut real = SessionStore::new(Real(redis(&server), env(0x9e37_79b9_7f4a_7c15)), "rs");
 
     let d = vec![
         ("plan".to_owned(), Some(DataValue::Text("pro".into()))),
@@ -199,7 +199,7 @@ fn session_methods_match_redis() {
     drop((mem, real));
     let mut both = Both {
         store: Rc::try_unwrap(store).ok().unwrap(),
-        redis: server.client(),
+        redis: redis(&server),
         server,
         compared: 0,
     };

@@ -1,10 +1,8 @@
-//! Hashes and sets: HSET HMSET HGET HMGET HGETALL HDEL HINCRBY HEXISTS HLEN, SADD SREM
-//! SMEMBERS SISMEMBER SCARD.
+//! Hashes and sets: HSET HMGET HDEL HINCRBY, SADD SREM SMEMBERS.
 
-use super::{Reply, arity_error, bulk, count, err, int_arg, ok};
-use crate::Value;
 use crate::keyspace::{Entry, Hash, Keyspace, Set, hash_remove};
 use crate::numbers::parse_i64;
+use crate::reply::{Reply, Value, arity_error, bulk, count, err, int_arg};
 
 fn new_hash() -> Entry {
     Entry::Hash(Hash::new())
@@ -14,11 +12,10 @@ fn new_set() -> Entry {
     Entry::Set(Set::new())
 }
 
-/// HSET (the count of new fields) and HMSET (OK).
+/// HSET: the count of new fields.
 pub(super) fn hset(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let hmset = args[0].eq_ignore_ascii_case(b"hmset");
     if args.len() % 2 == 1 {
-        return Err(arity_error(if hmset { "hmset" } else { "hset" }));
+        return Err(arity_error("hset"));
     }
     let Entry::Hash(h) = db.get_or_create(&args[1], new_hash)? else {
         return Ok(Value::Nil);
@@ -29,30 +26,15 @@ pub(super) fn hset(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
             created += 1;
         }
     }
-    Ok(if hmset { ok() } else { count(created) })
+    Ok(count(created))
 }
 
-pub(super) fn hget(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let value = db.hash(&args[1])?.and_then(|h| h.get(&args[2]));
-    Ok(value.map_or(Value::Nil, |v| bulk(v)))
-}
-
-pub(super) fn hmget(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn hmget(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let h = db.hash(&args[1])?;
     Ok(Value::Array(
         args[2..]
             .iter()
             .map(|f| h.and_then(|h| h.get(f)).map_or(Value::Nil, |v| bulk(v)))
-            .collect(),
-    ))
-}
-
-pub(super) fn hgetall(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let h = db.hash(&args[1])?;
-    Ok(Value::Array(
-        h.into_iter()
-            .flatten()
-            .flat_map(|(f, v)| [bulk(f), bulk(v)])
             .collect(),
     ))
 }
@@ -82,15 +64,6 @@ pub(super) fn hincrby(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     Ok(Value::Int(new))
 }
 
-pub(super) fn hexists(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let found = db.hash(&args[1])?.is_some_and(|h| h.contains_key(&args[2]));
-    Ok(Value::Int(i64::from(found)))
-}
-
-pub(super) fn hlen(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    Ok(count(db.hash(&args[1])?.map_or(0, |h| h.len())))
-}
-
 pub(super) fn sadd(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let Entry::Set(s) = db.get_or_create(&args[1], new_set)? else {
         return Ok(Value::Nil);
@@ -107,18 +80,7 @@ pub(super) fn srem(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     Ok(count(removed))
 }
 
-pub(super) fn smembers(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn smembers(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let members = db.set(&args[1])?.map(Set::listed).unwrap_or_default();
     Ok(Value::Array(members.into_iter().map(|m| bulk(m)).collect()))
-}
-
-pub(super) fn sismember(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let found = db
-        .set(&args[1])?
-        .is_some_and(|s| s.members.contains(&args[2]));
-    Ok(Value::Int(i64::from(found)))
-}
-
-pub(super) fn scard(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    Ok(count(db.set(&args[1])?.map_or(0, |s| s.members.len())))
 }

@@ -1,140 +1,145 @@
 //! The command table: names, arities and handlers; lookup with Redis' rejections.
+//!
+//! The table holds exactly the commands redis-sessions sends: those the component calls
+//! (PING EVAL EVALSHA HMGET HSET SADD ZADD ZCOUNT, and MULTI/EXEC through
+//! `MemoryStore::transaction`) and those its Lua scripts call. Anything else is Redis'
+//! `ERR unknown command`. EVAL and EVALSHA are only named here: the caller runs them, so
+//! this module and the scripting one never import each other.
 
-mod generic;
 mod hashes;
+#[cfg(feature = "inspect")]
+mod inspect;
+mod keys;
 mod zsets;
 
-use crate::keyspace::Keyspace;
-use crate::{Server, ServerError, Value};
+use crate::keyspace::{DataCommand, Keyspace, ReadCommand};
+use crate::reply::{Reply, ServerError, arity_error, err};
 
-pub(crate) type Reply = Result<Value, ServerError>;
-/// A command that only touches the data (what scripts may call).
-type DataFn = fn(&mut Keyspace, &[Vec<u8>]) -> Reply;
-/// A command that needs the whole server (scripting).
-type ServerFn = fn(&mut Server, &[Vec<u8>]) -> Reply;
-
-#[derive(Debug)]
-enum Handler {
-    Data(DataFn),
-    Server(ServerFn),
-    /// A container command (SCRIPT): the second argument names the subcommand.
-    Container(&'static [Spec]),
+/// How a command runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Handler {
+    /// Reads the data (scripts and `inspect` may call it).
+    Read(ReadCommand),
+    /// Writes the data (scripts may call it).
+    Write(DataCommand),
+    /// EVAL or EVALSHA: the server runs them with its scripting.
+    Eval,
+    EvalSha,
 }
 
 /// One command of the table.
 #[derive(Debug)]
 pub(crate) struct Spec {
-    /// Lowercase name, as matched (the subcommand's own name for a subcommand).
+    /// Lowercase, as errors print it.
     name: &'static str,
-    /// The name errors print: `hset`, `script|load`.
-    full: &'static str,
     /// Redis' arity: exactly `n` arguments (name included), or at least `-n`.
     arity: i32,
-    /// Refused inside scripts ("This Redis command is not allowed from script").
-    noscript: bool,
-    /// MULTI, EXEC and friends: the API's `transaction` does their job.
-    multi: bool,
-    handler: Handler,
+    pub(crate) handler: Handler,
 }
 
-const fn data(name: &'static str, arity: i32, f: DataFn) -> Spec {
+const fn read(name: &'static str, arity: i32, f: ReadCommand) -> Spec {
     Spec {
         name,
-        full: name,
         arity,
-        noscript: false,
-        multi: false,
-        handler: Handler::Data(f),
+        handler: Handler::Read(f),
     }
 }
 
-const fn server(name: &'static str, full: &'static str, arity: i32, f: ServerFn) -> Spec {
+const fn write(name: &'static str, arity: i32, f: DataCommand) -> Spec {
     Spec {
         name,
-        full,
         arity,
-        noscript: true,
-        multi: false,
-        handler: Handler::Server(f),
+        handler: Handler::Write(f),
     }
 }
 
-const fn transactional(name: &'static str, arity: i32) -> Spec {
-    Spec {
-        name,
-        full: name,
-        arity,
-        noscript: true,
-        multi: true,
-        handler: Handler::Data(generic::transactional),
-    }
-}
-
-static SCRIPT_SUBCOMMANDS: &[Spec] = &[
-    server("load", "script|load", 3, crate::scripting::script_load),
-    server(
-        "exists",
-        "script|exists",
-        -3,
-        crate::scripting::script_exists,
-    ),
-    server("flush", "script|flush", -2, crate::scripting::script_flush),
-    server("kill", "script|kill", 2, crate::scripting::script_kill),
+/// Every command `execute` accepts, sorted, uppercase. A test keeps it equal to the table.
+pub const COMMANDS: &[&str] = &[
+    "DEL",
+    "EVAL",
+    "EVALSHA",
+    "EXISTS",
+    "HDEL",
+    "HINCRBY",
+    "HMGET",
+    "HSET",
+    "PING",
+    "SADD",
+    "SMEMBERS",
+    "SREM",
+    "ZADD",
+    "ZCOUNT",
+    "ZRANGE",
+    "ZRANGEBYSCORE",
+    "ZREM",
+    "ZREVRANGEBYSCORE",
 ];
 
-static COMMANDS: &[Spec] = &[
-    data("ping", -1, generic::ping),
-    data("echo", 2, generic::echo),
-    data("del", -2, generic::del),
-    data("exists", -2, generic::exists),
-    data("type", 2, generic::type_),
-    data("keys", 2, generic::keys),
-    data("ttl", 2, generic::ttl),
-    data("pttl", 2, generic::ttl),
-    data("flushall", -1, generic::flush),
-    data("flushdb", -1, generic::flush),
-    data("dbsize", 1, generic::dbsize),
-    data("get", 2, generic::get),
-    data("set", -3, generic::set),
-    data("hset", -4, hashes::hset),
-    data("hmset", -4, hashes::hset),
-    data("hget", 3, hashes::hget),
-    data("hmget", -3, hashes::hmget),
-    data("hgetall", 2, hashes::hgetall),
-    data("hdel", -3, hashes::hdel),
-    data("hincrby", 4, hashes::hincrby),
-    data("hexists", 3, hashes::hexists),
-    data("hlen", 2, hashes::hlen),
-    data("sadd", -3, hashes::sadd),
-    data("srem", -3, hashes::srem),
-    data("smembers", 2, hashes::smembers),
-    data("sismember", 3, hashes::sismember),
-    data("scard", 2, hashes::scard),
-    data("zadd", -4, zsets::zadd),
-    data("zincrby", 4, zsets::zincrby),
-    data("zrem", -3, zsets::zrem),
-    data("zscore", 3, zsets::zscore),
-    data("zcard", 2, zsets::zcard),
-    data("zcount", 4, zsets::zcount),
-    data("zrange", -4, zsets::zrange),
-    data("zrevrange", -4, zsets::zrevrange),
-    data("zrangebyscore", -4, zsets::zrangebyscore),
-    data("zrevrangebyscore", -4, zsets::zrevrangebyscore),
-    server("eval", "eval", -3, crate::scripting::eval),
-    server("evalsha", "evalsha", -3, crate::scripting::evalsha),
+static TABLE: &[Spec] = &[
+    write("del", -2, keys::del),
     Spec {
-        name: "script",
-        full: "script",
-        arity: -2,
-        noscript: true,
-        multi: false,
-        handler: Handler::Container(SCRIPT_SUBCOMMANDS),
+        name: "eval",
+        arity: -3,
+        handler: Handler::Eval,
     },
-    transactional("multi", 1),
-    transactional("exec", 1),
-    transactional("discard", 1),
-    transactional("watch", -2),
-    transactional("unwatch", 1),
+    Spec {
+        name: "evalsha",
+        arity: -3,
+        handler: Handler::EvalSha,
+    },
+    read("exists", -2, keys::exists),
+    write("hdel", -3, hashes::hdel),
+    write("hincrby", 4, hashes::hincrby),
+    read("hmget", -3, hashes::hmget),
+    write("hset", -4, hashes::hset),
+    read("ping", -1, keys::ping),
+    write("sadd", -3, hashes::sadd),
+    read("smembers", 2, hashes::smembers),
+    write("srem", -3, hashes::srem),
+    write("zadd", -4, zsets::zadd),
+    read("zcount", 4, zsets::zcount),
+    read("zrange", -4, zsets::zrange),
+    read("zrangebyscore", -4, zsets::zrangebyscore),
+    write("zrem", -3, zsets::zrem),
+    read("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+];
+
+/// What `MemoryStore::inspect` answers: read-only commands, those of the table and the
+/// ones tests read the layout with.
+#[cfg(feature = "inspect")]
+pub const INSPECT_COMMANDS: &[&str] = &[
+    "EXISTS",
+    "HGET",
+    "HGETALL",
+    "HMGET",
+    "KEYS",
+    "SISMEMBER",
+    "SMEMBERS",
+    "TTL",
+    "TYPE",
+    "ZCOUNT",
+    "ZRANGE",
+    "ZRANGEBYSCORE",
+    "ZREVRANGEBYSCORE",
+    "ZSCORE",
+];
+
+#[cfg(feature = "inspect")]
+static INSPECT_TABLE: &[Spec] = &[
+    read("exists", -2, keys::exists),
+    read("hget", 3, inspect::hget),
+    read("hgetall", 2, inspect::hgetall),
+    read("hmget", -3, hashes::hmget),
+    read("keys", 2, inspect::keys),
+    read("sismember", 3, inspect::sismember),
+    read("smembers", 2, hashes::smembers),
+    read("ttl", 2, inspect::ttl),
+    read("type", 2, inspect::type_),
+    read("zcount", 4, zsets::zcount),
+    read("zrange", -4, zsets::zrange),
+    read("zrangebyscore", -4, zsets::zrangebyscore),
+    read("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+    read("zscore", 3, inspect::zscore),
 ];
 
 /// Why a command was refused before running.
@@ -142,8 +147,7 @@ static COMMANDS: &[Spec] = &[
 pub(crate) enum Rejected {
     Empty,
     Unknown,
-    UnknownSubcommand,
-    Arity(&'static Spec),
+    Arity(&'static str),
 }
 
 fn find<'a>(table: &'a [Spec], name: &[u8]) -> Option<&'a Spec> {
@@ -152,19 +156,21 @@ fn find<'a>(table: &'a [Spec], name: &[u8]) -> Option<&'a Spec> {
         .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// Finds the command `args` names and checks its arity, like Redis' `processCommand`.
-pub(crate) fn resolve(args: &[Vec<u8>]) -> Result<&'static Spec, Rejected> {
+/// Finds `args[0]` in `table` and checks its arity, like Redis' `processCommand`.
+fn resolve_in<'a>(table: &'a [Spec], args: &[Vec<u8>]) -> Result<&'a Spec, Rejected> {
     let name = args.first().ok_or(Rejected::Empty)?;
-    let mut spec = find(COMMANDS, name).ok_or(Rejected::Unknown)?;
-    if let (Handler::Container(subcommands), Some(sub)) = (&spec.handler, args.get(1)) {
-        spec = find(subcommands, sub).ok_or(Rejected::UnknownSubcommand)?;
-    }
+    let spec = find(table, name).ok_or(Rejected::Unknown)?;
     let n = args.len() as i64;
     let arity = i64::from(spec.arity);
     if (arity > 0 && arity != n) || n < -arity {
-        return Err(Rejected::Arity(spec));
+        return Err(Rejected::Arity(spec.name));
     }
     Ok(spec)
+}
+
+/// Finds the command `args` names and checks its arity.
+pub(crate) fn resolve(args: &[Vec<u8>]) -> Result<&'static Spec, Rejected> {
+    resolve_in(TABLE, args)
 }
 
 /// C's `%.*s` of a byte string: stops at a NUL and after `max` bytes.
@@ -173,16 +179,11 @@ fn c_str(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&bytes[..end.min(max)]).into_owned()
 }
 
-/// Redis' `rejectCommandFormat`: newlines become spaces so the reply stays one line.
-fn reject(message: String) -> ServerError {
-    ServerError(format!("ERR {message}").replace(['\r', '\n'], " "))
-}
-
 impl Rejected {
     /// The error a client gets.
     pub(crate) fn client_error(&self, args: &[Vec<u8>]) -> ServerError {
         match self {
-            Rejected::Empty => reject("empty command".into()),
+            Rejected::Empty => err("empty command"),
             Rejected::Unknown => {
                 let mut list = String::new();
                 for arg in args.iter().skip(1) {
@@ -192,101 +193,71 @@ impl Rejected {
                     list.push_str(&format!("'{}' ", c_str(arg, 128 - list.len())));
                 }
                 let name = args.first().map(|n| c_str(n, 128)).unwrap_or_default();
-                reject(format!(
-                    "unknown command '{name}', with args beginning with: {list}"
-                ))
+                // Redis' `rejectCommandFormat`: newlines become spaces, the reply stays one line.
+                let message = format!("unknown command '{name}', with args beginning with: {list}");
+                err(&message.replace(['\r', '\n'], " "))
             }
-            Rejected::UnknownSubcommand => {
-                let sub = args.get(1).map(|s| c_str(s, 128)).unwrap_or_default();
-                let cmd = args
-                    .first()
-                    .map(|c| c_str(c, usize::MAX).to_ascii_uppercase())
-                    .unwrap_or_default();
-                reject(format!("unknown subcommand '{sub}'. Try {cmd} HELP."))
-            }
-            // Redis rejects a malformed EXEC by aborting the transaction (even without one).
-            Rejected::Arity(spec) if spec.name == "exec" => ServerError(
-                "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
-                    .into(),
-            ),
-            Rejected::Arity(spec) => arity_error(spec.full),
+            Rejected::Arity(name) => arity_error(name),
         }
     }
 
     /// The error `redis.call` raises for it.
-    pub(crate) fn script_error(&self) -> ServerError {
+    fn script_error(&self) -> ServerError {
         match self {
-            Rejected::Empty => ServerError(
-                "ERR Please specify at least one argument for this redis lib call".into(),
-            ),
-            Rejected::Unknown | Rejected::UnknownSubcommand => {
-                ServerError("ERR Unknown Redis command called from script".into())
-            }
-            Rejected::Arity(_) => {
-                ServerError("ERR Wrong number of args calling Redis command from script".into())
-            }
+            Rejected::Empty => err("Please specify at least one argument for this redis lib call"),
+            Rejected::Unknown => err("Unknown Redis command called from script"),
+            Rejected::Arity(_) => err("Wrong number of args calling Redis command from script"),
         }
     }
 }
 
-pub(crate) fn arity_error(full: &str) -> ServerError {
-    ServerError(format!(
-        "ERR wrong number of arguments for '{full}' command"
-    ))
-}
-
-impl Spec {
-    /// Whether a transaction may queue it (MULTI/EXEC and friends are the API's job).
-    pub(crate) fn is_transactional(&self) -> bool {
-        self.multi
-    }
-
-    /// Runs a resolved command.
-    pub(crate) fn run(&self, server: &mut Server, args: &[Vec<u8>]) -> Reply {
-        match self.handler {
-            Handler::Data(f) => f(&mut server.db, args),
-            Handler::Server(f) => f(server, args),
-            Handler::Container(_) => Err(arity_error(self.full)),
-        }
-    }
-
-    /// Runs a command for `redis.call`: only data commands are allowed in scripts.
-    pub(crate) fn run_in_script(&self, db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-        match self.handler {
-            Handler::Data(f) if !self.noscript => f(db, args),
-            _ => Err(ServerError(
-                "ERR This Redis command is not allowed from script".into(),
-            )),
+/// A command as `redis.call` runs it: data commands only.
+pub(crate) fn call_from_script(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+    match resolve(args).map_err(|r| r.script_error())?.handler {
+        Handler::Read(f) => f(db, args),
+        Handler::Write(f) => f(db, args),
+        Handler::Eval | Handler::EvalSha => {
+            Err(err("This Redis command is not allowed from script"))
         }
     }
 }
 
-/// `ERR <message>`.
-pub(crate) fn err(message: &str) -> ServerError {
-    ServerError(format!("ERR {message}"))
+/// Runs a command of [`INSPECT_COMMANDS`] for `MemoryStore::inspect`: it only gets
+/// `&Keyspace`, so nothing it runs can change the data.
+#[cfg(feature = "inspect")]
+pub(crate) fn inspect(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
+    let spec = resolve_in(INSPECT_TABLE, args).map_err(|r| r.client_error(args))?;
+    match spec.handler {
+        Handler::Read(f) => f(db, args),
+        Handler::Write(_) | Handler::Eval | Handler::EvalSha => {
+            Err(Rejected::Unknown.client_error(args))
+        }
+    }
 }
 
-pub(crate) fn syntax_error() -> ServerError {
-    err("syntax error")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub(crate) fn not_an_integer() -> ServerError {
-    err("value is not an integer or out of range")
-}
+    fn names(table: &[Spec]) -> Vec<String> {
+        let mut names: Vec<String> = table.iter().map(|s| s.name.to_uppercase()).collect();
+        names.sort();
+        names
+    }
 
-pub(crate) fn ok() -> Value {
-    Value::Status("OK".into())
-}
+    #[test]
+    fn commands_lists_the_table() {
+        assert_eq!(names(TABLE), COMMANDS);
+    }
 
-/// An integer argument (`getLongLongFromObjectOrReply`).
-pub(crate) fn int_arg(arg: &[u8]) -> Result<i64, ServerError> {
-    crate::numbers::parse_i64(arg).ok_or_else(not_an_integer)
-}
-
-pub(crate) fn bulk(bytes: &[u8]) -> Value {
-    Value::Bulk(bytes.to_vec())
-}
-
-pub(crate) fn count(n: usize) -> Value {
-    Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    #[cfg(feature = "inspect")]
+    #[test]
+    fn inspect_commands_lists_its_table_and_only_reads() {
+        assert_eq!(names(INSPECT_TABLE), INSPECT_COMMANDS);
+        assert!(
+            INSPECT_TABLE
+                .iter()
+                .all(|s| matches!(s.handler, Handler::Read(_)))
+        );
+    }
 }

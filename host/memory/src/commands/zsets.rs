@@ -1,16 +1,15 @@
-//! Sorted sets: ZADD ZINCRBY ZREM ZSCORE ZCARD ZCOUNT ZRANGE ZREVRANGE ZRANGEBYSCORE
-//! ZREVRANGEBYSCORE, following Redis 7.0's t_zset.c.
+//! Sorted sets: ZADD ZREM ZCOUNT ZRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE, following Redis
+//! 7.0's t_zset.c.
 
-use super::{Reply, bulk, count, err, int_arg, syntax_error};
 use crate::keyspace::{Entry, Keyspace, ScoreRange, ZSet};
 use crate::numbers::{format_g17, parse_f64, parse_range_bound};
-use crate::{ServerError, Value};
+use crate::reply::{Reply, ServerError, Value, bulk, count, err, int_arg, syntax_error};
 
 fn not_a_float() -> ServerError {
     err("value is not a valid float")
 }
 
-fn score_reply(score: f64) -> Value {
+pub(super) fn score_reply(score: f64) -> Value {
     Value::Bulk(format_g17(score).into_bytes())
 }
 
@@ -117,15 +116,6 @@ fn add(db: &mut Keyspace, key: &[u8], f: &AddFlags, pairs: &[Vec<u8>], scores: &
     Ok(count(if f.ch { added + updated } else { added }))
 }
 
-pub(super) fn zincrby(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let score = parse_f64(&args[2]).ok_or_else(not_a_float)?;
-    let flags = AddFlags {
-        incr: true,
-        ..AddFlags::default()
-    };
-    add(db, &args[1], &flags, &args[2..4], &[score])
-}
-
 pub(super) fn zrem(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let Some(z) = db.zset_mut(&args[1])? else {
         return Ok(Value::Int(0));
@@ -133,15 +123,6 @@ pub(super) fn zrem(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let removed = args[2..].iter().filter(|m| z.remove(m)).count();
     db.drop_if_empty(&args[1]);
     Ok(count(removed))
-}
-
-pub(super) fn zscore(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    let score = db.zset(&args[1])?.and_then(|z| z.score(&args[2]));
-    Ok(score.map_or(Value::Nil, score_reply))
-}
-
-pub(super) fn zcard(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    Ok(count(db.zset(&args[1])?.map_or(0, ZSet::len)))
 }
 
 fn score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, ServerError> {
@@ -156,7 +137,7 @@ fn score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, ServerError> {
     }
 }
 
-pub(super) fn zcount(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn zcount(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let range = score_range(&args[2], &args[3])?;
     let n = db
         .zset(&args[1])?
@@ -173,7 +154,7 @@ enum By {
 }
 
 /// Redis' `zrangeGenericCommand`: options first, then the range, then the key.
-fn zrange_generic(db: &mut Keyspace, args: &[Vec<u8>], mut by: By, rev: Option<bool>) -> Reply {
+fn zrange_generic(db: &Keyspace, args: &[Vec<u8>], mut by: By, rev: Option<bool>) -> Reply {
     let mut rev_opt = rev;
     let (mut withscores, mut offset, mut limit) = (false, 0i64, -1i64);
     let mut j = 4;
@@ -267,18 +248,14 @@ fn rank_range(z: &ZSet, start: i64, end: i64, rev: bool) -> Vec<(&[u8], f64)> {
     }
 }
 
-pub(super) fn zrange(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn zrange(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     zrange_generic(db, args, By::Auto, None)
 }
 
-pub(super) fn zrevrange(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
-    zrange_generic(db, args, By::Rank, Some(true))
-}
-
-pub(super) fn zrangebyscore(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn zrangebyscore(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     zrange_generic(db, args, By::Score, Some(false))
 }
 
-pub(super) fn zrevrangebyscore(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
+pub(super) fn zrevrangebyscore(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     zrange_generic(db, args, By::Score, Some(true))
 }

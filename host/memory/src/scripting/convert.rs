@@ -1,7 +1,7 @@
 //! Conversions between Redis replies and Lua values, as Redis documents them.
 
 use crate::numbers::{format_g17, lua_number_to_i64};
-use crate::{ServerError, Value};
+use crate::reply::{ServerError, Value};
 use mlua::{Lua, LuaString, MultiValue, Table, Value as LuaValue};
 
 /// How deep a script's reply may nest before the rest becomes an error element (Redis stops

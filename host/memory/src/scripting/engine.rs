@@ -4,15 +4,35 @@
 use super::convert::{Fields, from_lua_reply};
 use super::errors::{INTERNAL, handle_error, raised};
 use super::redis_lib::{self, Ctx};
-use crate::commands::Reply;
-use crate::keyspace::Keyspace;
-use crate::{ScriptLimits, ServerError};
+use crate::keyspace::{DataCommand, Keyspace};
+use crate::reply::{Reply, ServerError};
 use mlua::{
     Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue, VmState,
     chunk::ChunkMode,
 };
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// What one script run may use before it is aborted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptLimits {
+    /// Wall-clock time (default 5 s).
+    pub time: Duration,
+    /// Lua VM instructions (default 500 million), checked every 10 000.
+    pub instructions: u64,
+    /// Bytes the Lua state may hold, scripts and their data included (default 256 MiB).
+    pub memory: usize,
+}
+
+impl Default for ScriptLimits {
+    fn default() -> Self {
+        ScriptLimits {
+            time: Duration::from_secs(5),
+            instructions: 500_000_000,
+            memory: 256 << 20,
+        }
+    }
+}
 
 /// How often (in VM instructions) the hook checks the budget.
 const HOOK_STEP: u32 = 10_000;
@@ -67,7 +87,12 @@ struct Lend<'a> {
 }
 
 impl<'a> Lend<'a> {
-    fn new(lua: &'a Lua, db: &'a mut Keyspace, limits: &ScriptLimits) -> Result<Self, ServerError> {
+    fn new(
+        lua: &'a Lua,
+        db: &'a mut Keyspace,
+        call: DataCommand,
+        limits: &ScriptLimits,
+    ) -> Result<Self, ServerError> {
         let mut ctx = match lua.try_app_data_mut::<Ctx>() {
             Ok(Some(ctx)) => ctx,
             _ => {
@@ -77,6 +102,7 @@ impl<'a> Lend<'a> {
             }
         };
         std::mem::swap(&mut ctx.db, db);
+        ctx.call = Some(call);
         ctx.active = true;
         ctx.killed = false;
         ctx.deadline = Instant::now().checked_add(limits.time);
@@ -90,6 +116,7 @@ impl Drop for Lend<'_> {
     fn drop(&mut self) {
         if let Ok(Some(mut ctx)) = self.lua.try_app_data_mut::<Ctx>() {
             std::mem::swap(&mut ctx.db, self.db);
+            ctx.call = None;
             ctx.active = false;
         }
     }
@@ -165,10 +192,12 @@ impl Engine {
         Ok(t)
     }
 
-    /// Runs a compiled script with KEYS and ARGV, its `redis.call`s going to `db`.
+    /// Runs a compiled script with KEYS and ARGV, its `redis.call`s going through `call`
+    /// to `db`.
     pub(crate) fn run(
         &mut self,
         db: &mut Keyspace,
+        call: DataCommand,
         sha: &str,
         keys: &[Vec<u8>],
         argv: &[Vec<u8>],
@@ -184,7 +213,7 @@ impl Engine {
         };
         self.globals.raw_set("KEYS", keys).map_err(internal_error)?;
         self.globals.raw_set("ARGV", argv).map_err(internal_error)?;
-        let lend = Lend::new(&self.lua, db, &self.limits)?;
+        let lend = Lend::new(&self.lua, db, call, &self.limits)?;
         let outcome = self.run.call::<MultiValue>(f);
         drop(lend);
         let killed = matches!(self.lua.try_app_data_ref::<Ctx>(), Ok(Some(c)) if c.killed);

@@ -1,7 +1,7 @@
 //! Script errors as Redis 7.0 reports them: `{err = ...}` tables, the message handler that
 //! adds where the error was raised, and the final `... script: <sha>, on @user_script:N.`.
 
-use crate::ServerError;
+use crate::reply::ServerError;
 use mlua::{Lua, Table, Value as LuaValue};
 
 /// The chunk name of the sandbox's own Lua code; error locations skip its frames.

@@ -1,41 +1,23 @@
-//! EVAL, EVALSHA and SCRIPT over a lazily created, sandboxed Lua 5.1 state.
+//! EVAL and EVALSHA over a lazily created, sandboxed Lua 5.1 state.
+//!
+//! Scripts reach the data through a [`DataCommand`] the caller passes in (the command
+//! table's `redis.call` entry), so this module never imports the command table.
 
 mod convert;
 mod engine;
 mod errors;
 mod redis_lib;
 
-use crate::commands::{Reply, bulk, err, int_arg, ok};
-use crate::{ScriptLimits, Server, ServerError, Value};
+use crate::keyspace::{DataCommand, Keyspace};
+use crate::reply::{Reply, ServerError, err, int_arg};
 use engine::Engine;
+pub use engine::ScriptLimits;
 
 /// The script cache and the Lua state (created by the first script).
 #[derive(Debug, Default)]
 pub(crate) struct Scripting {
     engine: Option<Engine>,
-    pub(crate) limits: ScriptLimits,
-}
-
-impl Scripting {
-    fn engine(&mut self) -> Result<&mut Engine, ServerError> {
-        if self.engine.is_none() {
-            let engine = Engine::new(self.limits)
-                .map_err(|e| ServerError(format!("ERR cannot create the Lua state: {e}")))?;
-            self.engine = Some(engine);
-        }
-        self.engine
-            .as_mut()
-            .ok_or_else(|| err("cannot create the Lua state"))
-    }
-
-    /// Drops every script and the Lua state with them.
-    pub(crate) fn reset(&mut self) {
-        self.engine = None;
-    }
-}
-
-fn sha1_hex(body: &[u8]) -> String {
-    sha1_smol::Sha1::from(body).digest().to_string()
+    limits: ScriptLimits,
 }
 
 fn noscript() -> ServerError {
@@ -56,59 +38,52 @@ fn split_keys(args: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, ServerError> {
     Ok(rest.split_at(numkeys))
 }
 
-pub(crate) fn eval(server: &mut Server, args: &[Vec<u8>]) -> Reply {
-    let (keys, argv) = split_keys(args)?;
-    let sha = sha1_hex(&args[1]);
-    let engine = server.scripting.engine()?;
-    engine.load(&sha, &args[1])?;
-    engine.run(&mut server.db, &sha, keys, argv)
-}
-
-pub(crate) fn evalsha(server: &mut Server, args: &[Vec<u8>]) -> Reply {
-    if args[1].len() != 40 {
-        return Err(noscript());
+impl Scripting {
+    /// No scripts yet, with these limits for every run.
+    pub(crate) fn new(limits: ScriptLimits) -> Self {
+        Scripting {
+            engine: None,
+            limits,
+        }
     }
-    let (keys, argv) = split_keys(args)?;
-    let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
-    let engine = server.scripting.engine()?;
-    if !engine.has(&sha) {
-        return Err(noscript());
+
+    fn engine(&mut self) -> Result<&mut Engine, ServerError> {
+        if self.engine.is_none() {
+            let engine = Engine::new(self.limits)
+                .map_err(|e| ServerError(format!("ERR cannot create the Lua state: {e}")))?;
+            self.engine = Some(engine);
+        }
+        self.engine
+            .as_mut()
+            .ok_or_else(|| err("cannot create the Lua state"))
     }
-    engine.run(&mut server.db, &sha, keys, argv)
-}
 
-pub(crate) fn script_load(server: &mut Server, args: &[Vec<u8>]) -> Reply {
-    let sha = sha1_hex(&args[2]);
-    server.scripting.engine()?.load(&sha, &args[2])?;
-    Ok(bulk(sha.as_bytes()))
-}
-
-pub(crate) fn script_exists(server: &mut Server, args: &[Vec<u8>]) -> Reply {
-    let engine = server.scripting.engine.as_ref();
-    Ok(Value::Array(
-        args[2..]
-            .iter()
-            .map(|sha| {
-                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-                Value::Int(i64::from(engine.is_some_and(|e| e.has(&sha))))
-            })
-            .collect(),
-    ))
-}
-
-pub(crate) fn script_flush(server: &mut Server, args: &[Vec<u8>]) -> Reply {
-    match args {
-        [_, _] => {}
-        [_, _, mode]
-            if mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async") => {}
-        _ => return Err(err("SCRIPT FLUSH only support SYNC|ASYNC option")),
+    /// EVAL script numkeys key... arg...: caches the script by its SHA1 and runs it, its
+    /// `redis.call`s going through `call` on `db`.
+    pub(crate) fn eval(&mut self, db: &mut Keyspace, args: &[Vec<u8>], call: DataCommand) -> Reply {
+        let (keys, argv) = split_keys(args)?;
+        let sha = sha1_smol::Sha1::from(&args[1]).digest().to_string();
+        let engine = self.engine()?;
+        engine.load(&sha, &args[1])?;
+        engine.run(db, call, &sha, keys, argv)
     }
-    server.scripting.reset();
-    Ok(ok())
-}
 
-pub(crate) fn script_kill(_: &mut Server, _: &[Vec<u8>]) -> Reply {
-    Err(ServerError(
-        "NOTBUSY No scripts in execution right now.".into(),
-    ))
+    /// EVALSHA sha numkeys key... arg...: a script EVAL cached.
+    pub(crate) fn evalsha(
+        &mut self,
+        db: &mut Keyspace,
+        args: &[Vec<u8>],
+        call: DataCommand,
+    ) -> Reply {
+        if args[1].len() != 40 {
+            return Err(noscript());
+        }
+        let (keys, argv) = split_keys(args)?;
+        let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+        let engine = self.engine()?;
+        if !engine.has(&sha) {
+            return Err(noscript());
+        }
+        engine.run(db, call, &sha, keys, argv)
+    }
 }

@@ -3,16 +3,17 @@
 
 use super::convert::{Fields, error_table, lua_args, to_lua};
 use super::errors::{raise, script_error};
-use crate::commands;
-use crate::keyspace::Keyspace;
+use crate::keyspace::{DataCommand, Keyspace};
 use mlua::{Function, Lua, MultiValue, Value as LuaValue};
 use std::time::Instant;
 
 /// What the running script works on, kept in the state's app data: the data its
-/// `redis.call`s reach (swapped in for the run) and its budget.
+/// `redis.call`s reach (swapped in for the run), the command runner they go through, and
+/// its budget.
 #[derive(Debug, Default)]
 pub(super) struct Ctx {
     pub db: Keyspace,
+    pub call: Option<DataCommand>,
     pub active: bool,
     pub deadline: Option<Instant>,
     pub instructions_left: u64,
@@ -40,10 +41,10 @@ fn dispatch(
                 ));
             }
         };
-        match commands::resolve(&argv) {
-            Ok(spec) => spec.run_in_script(&mut ctx.db, &argv),
-            Err(rejected) => Err(rejected.script_error()),
-        }
+        let Some(call) = ctx.call else {
+            return Err(raise("ERR Lua engine error: no command runner"));
+        };
+        call(&mut ctx.db, &argv)
     };
     match reply {
         Ok(v) => to_lua(lua, fields, &v),

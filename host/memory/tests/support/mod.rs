@@ -1,145 +1,36 @@
-//! Test support: a real `redis-server` on a free loopback port (killed on drop), a small
-//! RESP2 client that keeps every reply exactly (status vs bulk, error texts, errors nested
-//! in arrays), and a pair "store + server" that runs each command on both and compares.
+//! Test support: test-support's `redis-server` and raw client, with replies read as the
+//! store's `Value`, and a pair "store + server" that runs each command on both and compares.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use redis_sessions_memory::{MemoryStore, ServerError, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use redis_sessions_memory::{COMMANDS, INSPECT_COMMANDS, MemoryStore, ServerError, Value};
+pub use test_support::{RedisServer, cmd};
+use test_support::{Reply, Resp};
 
-/// A `redis-server` owned by one test, persistence off, killed on drop.
-pub struct RedisServer {
-    child: Child,
-    pub port: u16,
-    dir: PathBuf,
+/// A connection to the real Redis whose replies read as the store's.
+pub struct Redis(Resp);
+
+/// A new connection to `server`.
+pub fn redis(server: &RedisServer) -> Redis {
+    Redis(server.client())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl RedisServer {
-    pub fn start() -> Self {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("rsm-test-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--dir"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start redis-server (Redis 7 is needed): {e}"));
-        let server = RedisServer { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(mut c) = Resp::connect(port)
-                && c.call(&cmd(&["PING"])).is_ok()
-            {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server on port {port} did not answer PING");
-    }
-
-    pub fn client(&self) -> Resp {
-        Resp::connect(self.port).unwrap()
+/// The store's reply type for a raw RESP reply.
+fn value(reply: Reply) -> Value {
+    match reply {
+        Reply::Nil => Value::Nil,
+        Reply::Status(s) => Value::Status(s),
+        Reply::Int(n) => Value::Int(n),
+        Reply::Bulk(b) => Value::Bulk(b),
+        Reply::Array(items) => Value::Array(items.into_iter().map(value).collect()),
+        Reply::Error(e) => Value::Error(e),
     }
 }
 
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-/// A blocking RESP2 connection.
-pub struct Resp {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Resp {
-    pub fn connect(port: u16) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Ok(Resp {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        })
-    }
-
-    pub fn send(&mut self, command: &[Vec<u8>]) {
-        let mut out = format!("*{}\r\n", command.len()).into_bytes();
-        for arg in command {
-            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-            out.extend_from_slice(arg);
-            out.extend_from_slice(b"\r\n");
-        }
-        self.writer.write_all(&out).unwrap();
-    }
-
-    fn line(&mut self) -> Vec<u8> {
-        let mut line = Vec::new();
-        self.reader.read_until(b'\n', &mut line).unwrap();
-        assert!(line.ends_with(b"\r\n"), "bad RESP line {line:?}");
-        line.truncate(line.len() - 2);
-        line
-    }
-
-    /// One reply; an error at any depth is `Value::Error`.
-    pub fn read(&mut self) -> Value {
-        let line = self.line();
-        let text = String::from_utf8_lossy(&line[1..]).into_owned();
-        match line[0] {
-            b'+' => Value::Status(text),
-            b'-' => Value::Error(text),
-            b':' => Value::Int(text.parse().unwrap()),
-            b'$' => {
-                let n: i64 = text.parse().unwrap();
-                if n < 0 {
-                    return Value::Nil;
-                }
-                let mut buf = vec![0; n as usize + 2];
-                self.reader.read_exact(&mut buf).unwrap();
-                buf.truncate(n as usize);
-                Value::Bulk(buf)
-            }
-            b'*' => {
-                let n: i64 = text.parse().unwrap();
-                if n < 0 {
-                    return Value::Nil;
-                }
-                Value::Array((0..n).map(|_| self.read()).collect())
-            }
-            other => panic!("unexpected RESP type {other}"),
-        }
-    }
-
+impl Redis {
     pub fn call(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
-        self.send(command);
-        top(self.read())
+        top(value(self.0.call(command)))
     }
 
     /// MULTI, the commands, EXEC: EXEC's reply as `MemoryStore::transaction` gives it.
@@ -147,16 +38,16 @@ impl Resp {
         &mut self,
         commands: &[Vec<Vec<u8>>],
     ) -> Result<Vec<Result<Value, ServerError>>, ServerError> {
-        self.send(&cmd(&["MULTI"]));
+        self.0.send(&cmd(&["MULTI"]));
         for c in commands {
-            self.send(c);
+            self.0.send(c);
         }
-        self.send(&cmd(&["EXEC"]));
-        assert_eq!(self.read(), Value::Status("OK".into()));
+        self.0.send(&cmd(&["EXEC"]));
+        assert_eq!(self.0.read(), Reply::Status("OK".into()));
         for _ in commands {
-            self.read(); // QUEUED or the queueing error
+            self.0.read(); // QUEUED or the queueing error
         }
-        match top(self.read())? {
+        match top(value(self.0.read()))? {
             Value::Array(items) => Ok(items.into_iter().map(top).collect()),
             other => panic!("EXEC replied {other:?}"),
         }
@@ -169,11 +60,6 @@ fn top(v: Value) -> Result<Value, ServerError> {
         Value::Error(e) => Err(ServerError(e)),
         other => Ok(other),
     }
-}
-
-/// A command from string arguments.
-pub fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
-    parts.iter().map(|p| p.as_bytes().to_vec()).collect()
 }
 
 /// A command split on spaces (for arguments without spaces).
@@ -210,7 +96,7 @@ pub fn sorted_pairs(r: Result<Value, ServerError>) -> Result<Value, ServerError>
 /// The embedded store and a real Redis, fed the same commands.
 pub struct Both {
     pub store: MemoryStore,
-    pub redis: Resp,
+    pub redis: Redis,
     pub server: RedisServer,
     pub compared: usize,
 }
@@ -220,15 +106,31 @@ impl Both {
         let server = RedisServer::start();
         Both {
             store: MemoryStore::new(),
-            redis: server.client(),
+            redis: redis(&server),
             server,
             compared: 0,
         }
     }
 
+    /// The store's reply: through `inspect` for the read-only commands only it answers
+    /// (they read the state the others left), else through `execute`.
+    pub fn ours(&self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
+        let name = command
+            .first()
+            .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase())
+            .unwrap_or_default();
+        let inspect_only =
+            INSPECT_COMMANDS.contains(&name.as_str()) && !COMMANDS.contains(&name.as_str());
+        if inspect_only {
+            self.store.inspect(command)
+        } else {
+            self.store.execute(command)
+        }
+    }
+
     /// Runs `command` on both; their replies must be identical. Returns the reply.
     pub fn check(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
-        let ours = self.store.execute(command);
+        let ours = self.ours(command);
         let theirs = self.redis.call(command);
         assert_eq!(ours, theirs, "replies differ for {}", show(command));
         self.compared += 1;
@@ -244,7 +146,7 @@ impl Both {
 
     /// Like `check`, but an array reply is compared as a multiset.
     pub fn check_unordered(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
-        let ours = sorted(self.store.execute(command));
+        let ours = sorted(self.ours(command));
         let theirs = sorted(self.redis.call(command));
         assert_eq!(ours, theirs, "replies differ for {}", show(command));
         self.compared += 1;
@@ -271,10 +173,9 @@ impl Both {
             let k = String::from_utf8(key).unwrap();
             let t = self.check(&cmd(&["TYPE", &k])).unwrap();
             match t {
-                Value::Status(t) if t == "string" => self.check(&cmd(&["GET", &k])),
                 Value::Status(t) if t == "hash" => {
                     let c = cmd(&["HGETALL", &k]);
-                    let ours = sorted_pairs(self.store.execute(&c));
+                    let ours = sorted_pairs(self.ours(&c));
                     assert_eq!(ours, sorted_pairs(self.redis.call(&c)), "HGETALL {k}");
                     ours
                 }

@@ -1,0 +1,144 @@
+//! Snapshots: a magic header, a format version, the body's length and CRC32, then the body
+//! (the keyspace as postcard). Written to a temporary file in the same directory, synced,
+//! and renamed over the target; read back header first, so a foreign or truncated file is
+//! refused before its body is read, and every invariant of the data checked.
+//!
+//! ```text
+//! "RSMEMDB\0"  magic (8 bytes)
+//! u32 LE       format version (2; version 1 files still load, see `legacy`)
+//! u64 LE       body length
+//! u32 LE       CRC32 of the body
+//! body         postcard of `format::Snapshot`
+//! ```
+//! Scripts are not saved (Redis does not persist them either): clients reload them on
+//! NOSCRIPT.
+
+mod format;
+mod legacy;
+
+use crate::keyspace::Keyspace;
+use format::Snapshot;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"RSMEMDB\0";
+const VERSION: u32 = 2;
+const LEGACY_VERSION: u32 = 1;
+/// Magic, version, body length, CRC32.
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// Why a snapshot could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file system's error: `kind()` tells a missing file (`NotFound`) apart.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// Not a snapshot, or a damaged one: bad magic, truncated, checksum mismatch, or
+    /// data no command could have made (a duplicate key, an empty set...).
+    #[error("not a valid redis-sessions-memory snapshot: {reason}")]
+    Corrupt { reason: String },
+    /// The body passed its checksum but does not decode (or could not be encoded).
+    #[error("not a valid redis-sessions-memory snapshot: {0}")]
+    Format(#[source] postcard::Error),
+    /// A snapshot of a format this build does not know (a newer build wrote it).
+    #[error("snapshot format version {found} is not supported: this build reads versions 1 and 2")]
+    UnsupportedVersion { found: u32 },
+}
+
+impl SnapshotError {
+    /// As an `io::Error` would say: the I/O error's own kind, else `InvalidData`.
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            SnapshotError::Io(e) => e.kind(),
+            _ => io::ErrorKind::InvalidData,
+        }
+    }
+}
+
+fn corrupt(reason: impl Into<String>) -> SnapshotError {
+    SnapshotError::Corrupt {
+        reason: reason.into(),
+    }
+}
+
+/// The whole file for `db`.
+pub(crate) fn encode(db: &Keyspace) -> Result<Vec<u8>, SnapshotError> {
+    let body = postcard::to_allocvec(&Snapshot::of(db)).map_err(SnapshotError::Format)?;
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Reads the exact number of header bytes, or says the file is too short.
+fn read_header<const N: usize>(file: &mut File) -> Result<[u8; N], SnapshotError> {
+    let mut buf = [0; N];
+    match file.read_exact(&mut buf) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(corrupt("truncated header")),
+        other => other.map(|()| buf).map_err(SnapshotError::Io),
+    }
+}
+
+/// Reads the snapshot at `path`.
+pub(crate) fn read(path: &Path) -> Result<Keyspace, SnapshotError> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let [m0, m1, m2, m3, m4, m5, m6, m7, v0, v1, v2, v3] = read_header::<12>(&mut file)?;
+    if [m0, m1, m2, m3, m4, m5, m6, m7] != *MAGIC {
+        return Err(corrupt("bad magic"));
+    }
+    match u32::from_le_bytes([v0, v1, v2, v3]) {
+        VERSION => {}
+        LEGACY_VERSION => {
+            let mut data = [m0, m1, m2, m3, m4, m5, m6, m7, v0, v1, v2, v3].to_vec();
+            file.read_to_end(&mut data)?;
+            return legacy::decode(&data)
+                .and_then(Snapshot::into_keyspace)
+                .map_err(corrupt);
+        }
+        found => return Err(SnapshotError::UnsupportedVersion { found }),
+    }
+    let [l0, l1, l2, l3, l4, l5, l6, l7, c0, c1, c2, c3] = read_header::<12>(&mut file)?;
+    let declared = u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]);
+    // Checked before reading: a damaged length never makes us allocate or read past the file.
+    if Some(size) != declared.checked_add(HEADER_LEN as u64) {
+        return Err(corrupt(format!(
+            "the file has {size} bytes, its header declares {declared} + {HEADER_LEN}"
+        )));
+    }
+    let mut body = Vec::with_capacity(usize::try_from(declared).map_err(|_| corrupt("too large"))?);
+    file.read_to_end(&mut body)?;
+    if body.len() as u64 != declared {
+        return Err(corrupt("the file changed while being read"));
+    }
+    if crc32fast::hash(&body) != u32::from_le_bytes([c0, c1, c2, c3]) {
+        return Err(corrupt("checksum mismatch"));
+    }
+    let (snapshot, rest) =
+        postcard::take_from_bytes::<Snapshot<'_>>(&body).map_err(SnapshotError::Format)?;
+    if !rest.is_empty() {
+        return Err(corrupt("trailing bytes after the body"));
+    }
+    snapshot.into_keyspace().map_err(corrupt)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
+/// then renamed over `path` (and the directory synced, on Unix, so the rename survives a
+/// crash).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,511 @@
+//! What the workspace's tests share, written once (redis-test's `RedisServer` is the model):
+//!
+//! - [`RedisServer`]: a `redis-server` of one test on a free loopback port, persistence
+//!   off, killed on drop, its log printed when the test failed.
+//! - [`Spawned`]: a child process (the project's binary) killed on drop, its stderr kept
+//!   in a file and printed when the test failed; [`wait_for_port`], [`http_get`] and
+//!   [`wait_for_http_ok`] to wait for it.
+//! - [`Resp`]: a blocking RESP2 client that keeps every reply exactly as sent (status vs
+//!   bulk, error texts, errors nested in arrays), for comparing replies byte for byte.
+//!
+//! ```no_run
+//! use test_support::{RedisServer, Reply, cmd};
+//!
+//! let server = RedisServer::start();
+//! let mut redis = server.client();
+//! assert_eq!(redis.call(&cmd(&["PING"])), Reply::Status("PONG".into()));
+//! ```
+//!
+//! Everything here panics on failure: it runs inside tests.
+
+#![allow(clippy::unwrap_used, reason = "test support fails loudly")]
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// How long a server or a spawned binary gets to come up.
+const STARTUP: Duration = Duration::from_secs(10);
+
+/// A loopback port that was free a moment ago (the OS picks it; another process could
+/// still take it before the caller binds it, which tests accept).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A command from string arguments.
+pub fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
+    parts.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+/// A `redis-server` owned by one test: a free loopback port, `--save "" --appendonly no`,
+/// its own temporary `--dir`; killed on drop, its log printed to stderr when the test
+/// panicked.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    args: Vec<OsString>,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts a server and waits until it answers PING.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with extra arguments, e.g. `["--maxmemory", "1mb"]`. A
+    /// server started with `--requirepass` counts as up once it answers `NOAUTH`.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let mut server = RedisServer {
+            child: None,
+            port: free_port(),
+            args: extra.iter().map(OsString::from).collect(),
+            dir: tempfile::Builder::new()
+                .prefix("redis-test-")
+                .tempdir()
+                .unwrap(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("redis.log")
+    }
+
+    fn spawn(&mut self) {
+        // Appended to, so a restart keeps the first run's log.
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(self.dir.path())
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): the tests need Redis 7 \
+                     (`apt-get install -y redis-server`)"
+                )
+            });
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + STARTUP;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("redis-server exited at startup ({status}):\n{}", self.log());
+            }
+            if let Ok(mut redis) = Resp::connect(self.port) {
+                match redis.call(&cmd(&["PING"])) {
+                    Reply::Status(s) if s == "PONG" => return,
+                    Reply::Error(e) if e.starts_with("NOAUTH") => return,
+                    _ => {}
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "redis-server on port {} did not answer PING within {STARTUP:?}:\n{}",
+            self.port,
+            self.log()
+        );
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's `--dir`, removed on drop.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A new raw connection.
+    pub fn client(&self) -> Resp {
+        Resp::connect(self.port).unwrap()
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Kills the server now (to test an unreachable Redis). Its data is lost.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+
+    /// Stops the server and starts an empty one on the same port with the same arguments.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- redis-server log (port {}) ---\n{}",
+                self.port,
+                self.log()
+            );
+        }
+    }
+}
+
+/// A child process owned by one test: killed on drop; its stderr goes to a file, printed
+/// when the test panicked (a failing test shows what the binary said).
+#[derive(Debug)]
+pub struct Spawned {
+    child: Child,
+    stderr: PathBuf,
+    _dir: TempDir,
+}
+
+impl Spawned {
+    /// Spawns `command` as the caller configured it (program, args, env, stdout), with
+    /// stdin closed and stderr captured.
+    pub fn spawn(command: &mut Command) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("spawned-")
+            .tempdir()
+            .unwrap();
+        let stderr = dir.path().join("stderr");
+        let child = command
+            .stdin(Stdio::null())
+            .stderr(File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {:?}: {e}", command.get_program()));
+        Spawned {
+            child,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends a signal by name (`"TERM"`, `"KILL"`, `"INT"`) with kill(1): std can only
+    /// SIGKILL, and graceful shutdown needs SIGTERM.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} {} failed", self.id());
+    }
+
+    /// The exit status once the process ended, or `None` while it runs.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Waits for the process to end; panics with its stderr after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the process did not exit within {timeout:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until something accepts connections on the loopback `port`; panics with the
+    /// process' stderr if it exits first or after `timeout`.
+    pub fn wait_for_port(&mut self, port: u16, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = self.try_wait() {
+                panic!("the process exited ({status}); stderr:\n{}", self.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing listens on port {port} after {timeout:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- stderr of process {} ---\n{}",
+                self.child.id(),
+                self.stderr()
+            );
+        }
+    }
+}
+
+/// Whether something accepts connections on the loopback `port` within `timeout`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A plain HTTP/1.1 GET of `http://HOST:PORT/PATH`: the status code and the body. Enough
+/// to probe a service without an HTTP client crate (no TLS, no chunked decoding).
+pub fn http_get(url: &str) -> std::io::Result<(u16, String)> {
+    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("not an http:// URL"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(STARTUP))?;
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("not an HTTP response"))?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
+}
+
+/// Whether `url` answers 200 within `timeout`.
+pub fn wait_for_http_ok(url: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if matches!(http_get(url), Ok((200, _))) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A RESP2 reply, kept exactly: an error at any depth is [`Reply::Error`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A nil bulk string or nil array.
+    Nil,
+    Status(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Array(Vec<Reply>),
+    Error(String),
+}
+
+/// A blocking RESP2 connection.
+#[derive(Debug)]
+pub struct Resp {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Resp {
+    /// Connects to `127.0.0.1:port`; replies may take up to 30 s.
+    pub fn connect(port: u16) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Resp {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    /// Sends one command without reading its reply (to pipeline).
+    pub fn send(&mut self, command: &[Vec<u8>]) {
+        let mut out = format!("*{}\r\n", command.len()).into_bytes();
+        for arg in command {
+            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            out.extend_from_slice(arg);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.writer.write_all(&out).unwrap();
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).unwrap();
+        assert!(line.ends_with(b"\r\n"), "bad RESP line {line:?}");
+        line.truncate(line.len() - 2);
+        line
+    }
+
+    /// Reads one reply.
+    pub fn read(&mut self) -> Reply {
+        let line = self.line();
+        let text = String::from_utf8_lossy(&line[1..]).into_owned();
+        match line[0] {
+            b'+' => Reply::Status(text),
+            b'-' => Reply::Error(text),
+            b':' => Reply::Int(text.parse().unwrap()),
+            b'$' => match usize::try_from(text.parse::<i64>().unwrap()) {
+                Err(_) => Reply::Nil,
+                Ok(n) => {
+                    let mut buf = vec![0; n + 2];
+                    self.reader.read_exact(&mut buf).unwrap();
+                    buf.truncate(n);
+                    Reply::Bulk(buf)
+                }
+            },
+            b'*' => match usize::try_from(text.parse::<i64>().unwrap()) {
+                Err(_) => Reply::Nil,
+                Ok(n) => Reply::Array((0..n).map(|_| self.read()).collect()),
+            },
+            other => panic!("unexpected RESP type {other}"),
+        }
+    }
+
+    /// Sends one command and reads its reply.
+    pub fn call(&mut self, command: &[Vec<u8>]) -> Reply {
+        self.send(command);
+        self.read()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_answers_keeps_replies_exact_and_is_gone_after_drop() {
+        let server = RedisServer::start();
+        let port = server.port();
+        assert_eq!(server.url(), format!("redis://127.0.0.1:{port}"));
+        let mut redis = server.client();
+        assert_eq!(
+            redis.call(&cmd(&["SET", "k", "v"])),
+            Reply::Status("OK".into())
+        );
+        assert_eq!(redis.call(&cmd(&["GET", "k"])), Reply::Bulk(b"v".to_vec()));
+        assert_eq!(redis.call(&cmd(&["GET", "missing"])), Reply::Nil);
+        assert_eq!(redis.call(&cmd(&["INCR", "n"])), Reply::Int(1));
+        assert!(
+            matches!(redis.call(&cmd(&["INCR", "k"])), Reply::Error(e) if e.starts_with("ERR"))
+        );
+        assert_eq!(
+            redis.call(&cmd(&["EVAL", "return {1, redis.pcall('INCR', 'k')}", "0"])),
+            Reply::Array(vec![
+                Reply::Int(1),
+                Reply::Error("ERR value is not an integer or out of range".into())
+            ])
+        );
+        assert!(server.log().contains("Ready to accept connections"));
+        drop(redis);
+        drop(server);
+        assert!(!wait_for_port(port, Duration::ZERO));
+    }
+
+    #[test]
+    fn extra_arguments_apply_and_a_restart_keeps_the_port_but_not_the_data() {
+        let mut server = RedisServer::start_with(&["--requirepass", "secret"]);
+        let mut redis = server.client();
+        assert!(
+            matches!(redis.call(&cmd(&["GET", "k"])), Reply::Error(e) if e.starts_with("NOAUTH"))
+        );
+        assert_eq!(
+            redis.call(&cmd(&["AUTH", "secret"])),
+            Reply::Status("OK".into())
+        );
+        redis.call(&cmd(&["SET", "k", "v"]));
+        let port = server.port();
+        server.stop();
+        assert!(!wait_for_port(port, Duration::ZERO));
+        server.restart();
+        assert_eq!(server.port(), port);
+        let mut redis = server.client();
+        redis.call(&cmd(&["AUTH", "secret"]));
+        assert_eq!(redis.call(&cmd(&["EXISTS", "k"])), Reply::Int(0));
+    }
+
+    #[test]
+    fn a_spawned_process_is_waited_for_and_its_stderr_kept() {
+        let port = free_port();
+        let listener_script =
+            format!("echo starting >&2; exec python3 -m http.server {port} --bind 127.0.0.1");
+        let mut child = Spawned::spawn(
+            Command::new("sh")
+                .args(["-c", &listener_script])
+                .stdout(Stdio::null()),
+        );
+        child.wait_for_port(port, STARTUP);
+        assert!(wait_for_http_ok(
+            &format!("http://127.0.0.1:{port}/"),
+            STARTUP
+        ));
+        let (status, _) = http_get(&format!("http://127.0.0.1:{port}/missing")).unwrap();
+        assert_eq!(status, 404);
+        assert!(child.stderr().starts_with("starting\n"));
+        child.signal("TERM");
+        assert!(!child.wait(STARTUP).success());
+    }
+
+    #[test]
+    #[should_panic(expected = "the process exited")]
+    fn waiting_for_the_port_of_a_process_that_exited_fails_at_once() {
+        let mut child = Spawned::spawn(Command::new("sh").args(["-c", "echo bye >&2"]));
+        child.wait_for_port(free_port(), Duration::from_secs(60));
+    }
+}
