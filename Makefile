@@ -15,8 +15,10 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 	cargo build --release
 	bash tests/interop/run
 
-lint:   ## formatting and clippy, host and guest
+lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
+	for src in guest/core/src guest/component/src host/src host/memory/src bench/src tests/support/src; do \
+	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component --target wasm32-wasip2 --profile guest -- -D warnings
 

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use serde_json::Value;
-use std::net::TcpListener;
+use test_support::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -33,15 +33,6 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The binary with no Redis in its environment.
 fn command() -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("REDIS_URL")

@@ -2,7 +2,7 @@
 //! concurrencies as the Redis run, so the two backends' figures can be compared. There is
 //! no native baseline here: it would measure the store, not the capability path.
 
-use super::{APP, Args, NAMESPACE, Stats, measure, median};
+use crate::measure::{APP, Args, NAMESPACE, Stats, measure, median};
 use redis_sessions::{DataValue, MemoryStore, Sessions};
 use serde_json::json;
 use std::sync::Arc;

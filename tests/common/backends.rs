@@ -9,7 +9,7 @@ use super::{RedisServer, runtime};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 use redis_sessions::{ManualClock, MemoryStore, Sessions};
-use redis_sessions_memory::{ServerError, Value as MemValue};
+use redis_sessions_memory::{INSPECT_COMMANDS, ServerError, Value as MemValue};
 use std::sync::Arc;
 
 /// Generates, for each named `async fn name(server: TestStore)`, the test
@@ -126,12 +126,23 @@ fn value(result: Result<MemValue, ServerError>) -> Value {
     redis::parse_redis_value(&bytes).unwrap()
 }
 
+/// The store takes only the component's commands; the tests' reads of its state (HGETALL,
+/// KEYS, ...) go through its read-only inspection.
+fn read_or_write(store: &MemoryStore, command: &[Vec<u8>]) -> Result<MemValue, ServerError> {
+    let name = command.first().map(|n| String::from_utf8_lossy(n).to_ascii_uppercase());
+    match name {
+        Some(name) if INSPECT_COMMANDS.contains(&name.as_str()) => store.inspect(command),
+        _ => store.execute(command),
+    }
+}
+
 impl ConnectionLike for Raw {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Raw::Redis(conn) => conn.req_packed_command(cmd),
             Raw::Memory(store) => {
-                let reply = value(store.execute(&args(cmd)));
+                let args = args(cmd);
+                let reply = value(read_or_write(store, &args));
                 Box::pin(async move { Ok(reply) })
             }
         }

@@ -1,5 +1,6 @@
-//! Test support: a real `redis-server` on a free loopback port, the embedded store beside
-//! it (see [`backends`]), and helpers around them.
+//! What the `redis-sessions` package's integration tests share on top of the
+//! `test-support` crate: the component on a real `redis-server` or on the embedded store
+//! beside it (see [`backends`]), the service (see [`service`]), and helpers around them.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
@@ -11,84 +12,35 @@ pub mod service;
 pub use backends::{Raw, TestStore};
 
 use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+
+pub use test_support::free_port;
 
 /// A fixed "now" for tests that drive the clock: 2027-01-15.
 pub const T0: u64 = 1_800_000_000;
 
-/// A `redis-server` owned by one test: started on a free port with persistence off,
-/// killed on drop; its log is printed when the test failed.
-pub struct RedisServer {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+/// A `redis-server` owned by one test ([`test_support::RedisServer`]), with the clients
+/// these tests use.
+pub struct RedisServer(test_support::RedisServer);
+
+impl Deref for RedisServer {
+    type Target = test_support::RedisServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for RedisServer {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl RedisServer {
     pub fn start() -> Self {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("rs-test-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let log = std::fs::File::create(dir.join("redis.log")).unwrap();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--dir"])
-            .arg(&dir)
-            .stdout(log)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}). The integration tests need Redis 6.2+: \
-                     `apt-get install -y redis-server`"
-                )
-            });
-        let server = Self { child, port, dir };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let mut buf = [0u8; 7];
-                if s.write_all(b"PING\r\n").is_ok()
-                    && s.read_exact(&mut buf).is_ok()
-                    && &buf == b"+PONG\r\n"
-                {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server on port {} did not answer PING", self.port);
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Stops the server (to test an unreachable Redis).
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Self(test_support::RedisServer::start())
     }
 
     /// A plain client to check the layout with.
@@ -114,26 +66,6 @@ impl RedisServer {
             .await
             .unwrap()
     }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-        if std::thread::panicking()
-            && let Ok(log) = std::fs::read_to_string(self.dir.join("redis.log"))
-        {
-            eprintln!("--- redis-server log ---\n{log}");
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The built-in component, compiled once per test binary.

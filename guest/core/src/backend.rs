@@ -100,12 +100,12 @@ impl Arg for usize {
 }
 
 /// Builds a [`Command`]: `command!["ZADD", key, now, member]`.
-#[macro_export]
 macro_rules! command {
     ($($arg:expr),+ $(,)?) => {
         vec![$($crate::backend::Arg::into_arg($arg)),+]
     };
 }
+pub(crate) use command;
 
 impl Reply {
     /// The bytes of a bulk or status reply; `None` for nil (and anything else).

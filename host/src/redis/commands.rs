@@ -113,4 +113,19 @@ mod tests {
             }
         }
     }
+
+    /// The embedded store implements exactly what the component and its scripts can send
+    /// (MULTI/EXEC are its `transaction` call; SELECT is never needed in process).
+    #[test]
+    fn the_embedded_store_takes_exactly_the_commands_of_the_table() {
+        let mut table: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|(_, u)| !matches!(u, Use::Transaction | Use::Connection))
+            .map(|(name, _)| *name)
+            .collect();
+        table.sort_unstable();
+        let mut store = redis_sessions_memory::COMMANDS.to_vec();
+        store.sort_unstable();
+        assert_eq!(store, table);
+    }
 }

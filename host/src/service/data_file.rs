@@ -1,7 +1,7 @@
 //! `--data FILE`: the embedded store kept in a file, shared by `serve` and the one-shot
 //! commands. Loaded at start; snapshots written atomically by the store's `save`.
 
-use redis_sessions_memory::MemoryStore;
+use redis_sessions_memory::{MemoryStore, SnapshotError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +12,12 @@ pub enum DataFileError {
     #[error("cannot load the data file {}: {source}. Move it away to start empty.", path.display())]
     Load {
         path: PathBuf,
-        source: std::io::Error,
+        source: SnapshotError,
     },
     #[error("cannot write the data file {}: {source}", path.display())]
     Save {
         path: PathBuf,
-        source: std::io::Error,
+        source: SnapshotError,
     },
 }
 
@@ -38,7 +38,7 @@ pub async fn save(store: &Arc<MemoryStore>, file: &Path) -> Result<(), DataFileE
     let (store, path) = (store.clone(), file.to_path_buf());
     let result = tokio::task::spawn_blocking(move || store.save(&path))
         .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        .unwrap_or_else(|e| Err(std::io::Error::other(e).into()));
     result.map_err(|source| DataFileError::Save {
         path: file.to_owned(),
         source,
