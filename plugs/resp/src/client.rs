@@ -161,6 +161,8 @@ fn check(command: &[Vec<u8>]) -> Result<(), Error> {
 /// Reads `MULTI`'s, the queued commands' and `EXEC`'s replies as the transaction's result.
 fn transaction_replies(values: Vec<Value>, count: usize) -> Result<Vec<Reply>, Error> {
     let mut values = values.into_iter();
+    // A refused MULTI (an ACL user without it) means the commands then ran one by one,
+    // not atomically: report MULTI's error, not EXEC's "EXEC without MULTI".
     if let Some(Value::Error(e)) = values.next() {
         return Err(Error::Server(e));
     }
