@@ -17,10 +17,12 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 
 lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
-	for src in guest/core/src guest/component/src host/src host/memory/src bench/src tests/support/src; do \
+	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
+	    tests/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
-	cargo clippy -p redis-sessions-guest -p hostile-component --target wasm32-wasip2 --profile guest -- -D warnings
+	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
+	  -p redis-sessions-plug-probe --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use serde_json::Value;
-use test_support::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use test_support::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_redis-sessions");
 

@@ -129,7 +129,9 @@ fn value(result: Result<MemValue, ServerError>) -> Value {
 /// The store takes only the component's commands; the tests' reads of its state (HGETALL,
 /// KEYS, ...) go through its read-only inspection.
 fn read_or_write(store: &MemoryStore, command: &[Vec<u8>]) -> Result<MemValue, ServerError> {
-    let name = command.first().map(|n| String::from_utf8_lossy(n).to_ascii_uppercase());
+    let name = command
+        .first()
+        .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase());
     match name {
         Some(name) if INSPECT_COMMANDS.contains(&name.as_str()) => store.inspect(command),
         _ => store.execute(command),

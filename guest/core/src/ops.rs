@@ -1,7 +1,7 @@
 //! The session methods, over any [`Backend`].
 
-use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::backend::command;
+use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::data::{self, DataInput, StoredData};
 use crate::error::SessionError;
 use crate::keys::{self, Keys};

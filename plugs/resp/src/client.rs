@@ -14,7 +14,8 @@
 //!   script or a transaction must not run twice. The next call connects afresh.
 
 use crate::codec::{self, Command, MAX_REPLY_BYTES, Reply, Value};
-use crate::{Error, Settings};
+use crate::error::Error;
+use crate::settings::Settings;
 use std::io::{self, ErrorKind, Read, Write};
 
 /// A byte stream to Redis.

@@ -4,7 +4,7 @@
 //! `*`. Anything else means the peer is not speaking RESP2 (not Redis, or a desynchronized
 //! stream) and is a [`ProtocolError`].
 
-use crate::Error;
+use crate::error::Error;
 
 /// One command: its name and arguments, each binary safe.
 pub type Command = Vec<Vec<u8>>;

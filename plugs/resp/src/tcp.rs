@@ -1,7 +1,8 @@
 //! The client's transport: std's `TcpStream`, with timeouts, and the idle check.
 
 use crate::client::Transport;
-use crate::{Error, Settings};
+use crate::error::Error;
+use crate::settings::Settings;
 use std::io::{ErrorKind, Read};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
