@@ -16,14 +16,13 @@ mod measure;
 mod native;
 
 use clap::Parser;
-use measure::{APP, Args, NAMESPACE, measure, median};
+use measure::{APP, Args, NAMESPACE, Stats, measure, median};
 use native::Native;
 use redis_sessions::{DataValue, Sessions};
 use redis_sessions_core as core;
 use serde_json::json;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 async fn tokens(native: &Native, n: usize) -> Arc<Vec<String>> {
     let mut v = Vec::with_capacity(n);

@@ -15,8 +15,6 @@ use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
-pub use test_support::free_port;
-
 /// A fixed "now" for tests that drive the clock: 2027-01-15.
 pub const T0: u64 = 1_800_000_000;
 
