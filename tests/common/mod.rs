@@ -7,6 +7,7 @@
 
 pub mod backends;
 pub mod service;
+pub mod suite;
 
 #[allow(unused_imports, reason = "each test binary uses a different subset")]
 pub use backends::{Raw, TestStore};
