@@ -10,7 +10,7 @@ use common::suite::{self, token};
 use common::{RedisServer, T0};
 use redis_sessions::ManualClock;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

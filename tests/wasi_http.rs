@@ -1,6 +1,6 @@
 //! The same session component under the real `wasmtime serve` (49), by composition:
-//! `target/wasm/redis-sessions-http.wasm` is the `wasi:http` front + the session component
-//! + the wasi:sockets plug (`scripts/build-wasm`). Each test starts its own redis-server
+//! `target/wasm/redis-sessions-http.wasm` is the `wasi:http` front, the session component
+//! and the wasi:sockets plug (`scripts/build-wasm`). Each test starts its own redis-server
 //! and `wasmtime serve` on free ports, runs the shared HTTP suite (`common/suite.rs`, also
 //! run against the host's service by `http.rs`) or a test of this runtime, and stops both.
 //!

@@ -147,8 +147,6 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-
     use super::*;
     use serde_json::json;
 

@@ -247,8 +247,6 @@ impl Route {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-
     use super::*;
     use crate::data::Scalar;
 

@@ -16,6 +16,7 @@ use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
 pub use test_support::free_port;
 
 /// A fixed "now" for tests that drive the clock: 2027-01-15.
