@@ -1,5 +1,5 @@
 # The commands people and CI share.
-.PHONY: setup build test interop lint guest
+.PHONY: setup build test interop lint guest wasm test-runtimes
 
 setup:   ## the wasm32-wasip2 target and redis-server, when missing
 	scripts/setup
@@ -18,11 +18,17 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
 	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
-	    tests/support/src; do \
+	    rest/src fronts/http/src tests/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
-	  -p redis-sessions-plug-probe --target wasm32-wasip2 --profile guest -- -D warnings
+	  -p redis-sessions-plug-probe -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest
+
+wasm:   ## target/wasm/: the session component, and it composed with the HTTP front and the sockets plug
+	scripts/build-wasm
+
+test-runtimes: setup   ## the HTTP suite against `wasmtime serve` of the composition (installs wasmtime 49 + wac)
+	scripts/test-runtimes

@@ -1,14 +1,16 @@
 //! `redis-sessions serve`: rest-sessions' routes over real HTTP, against a real redis-server.
+//! The tests that speak only HTTP are in `common/suite.rs`, shared with `wasi_http.rs`.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod common;
 
 use common::service::Service;
+use common::suite::{self, token};
 use common::{RedisServer, T0};
 use redis_sessions::ManualClock;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,10 +19,6 @@ async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
     let clock = ManualClock::new(T0);
     let service = Service::start(server.sessions(&clock).await, None).await;
     (service, clock)
-}
-
-fn token(v: &Value) -> String {
-    v["token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -120,214 +118,28 @@ async fn a_missing_or_expired_session_is_an_empty_object() {
 async fn validation_errors_are_400_with_nodes_names_and_messages() {
     let server = RedisServer::start();
     let (svc, _clock) = setup(&server).await;
-    let tok = "t".repeat(64);
-    let set_path = format!("/myapp/set/{tok}");
-    let cases: Vec<(&str, String, Option<&str>, &str, &str)> = vec![
-        (
-            "PUT",
-            "/myapp/create/u".into(),
-            None,
-            "missingParameter",
-            "No ip supplied",
-        ),
-        (
-            "PUT",
-            "/my.app/create/u?ip=1".into(),
-            None,
-            "invalidFormat",
-            "Invalid app format",
-        ),
-        (
-            "PUT",
-            "/myapp/create/u?ip=1&ttl=5".into(),
-            None,
-            "invalidValue",
-            "ttl must be a positive integer >= 10",
-        ),
-        (
-            "PUT",
-            "/myapp/create/u?ip=1&ttl=abc".into(),
-            None,
-            "invalidValue",
-            "ttl must be a positive integer >= 10",
-        ),
-        (
-            "PUT",
-            "/myapp/create/u?ip=1".into(),
-            Some("[1]"),
-            "invalidValue",
-            "d must be an object",
-        ),
-        (
-            "PUT",
-            "/myapp/create/u?ip=1".into(),
-            Some(r#"{"o":{"k":1}}"#),
-            "invalidValue",
-            "d.o has a forbidden type. Only strings, numbers, boolean and null are allowed.",
-        ),
-        (
-            "PUT",
-            "/myapp/create/a%0Ab?ip=1".into(),
-            None,
-            "invalidFormat",
-            "Invalid id format",
-        ),
-        (
-            "GET",
-            "/myapp/get/short".into(),
-            None,
-            "invalidFormat",
-            "Invalid token format",
-        ),
-        (
-            "POST",
-            set_path.clone(),
-            None,
-            "invalidValue",
-            "d must containt at least one key.",
-        ),
-        (
-            "POST",
-            set_path.clone(),
-            Some("{}"),
-            "invalidValue",
-            "d must containt at least one key.",
-        ),
-        (
-            "POST",
-            set_path,
-            Some("[1]"),
-            "invalidValue",
-            "d must be an object",
-        ),
-        (
-            "GET",
-            "/myapp/activity".into(),
-            None,
-            "invalidValue",
-            "deltaTime must be a positive integer >= 10",
-        ),
-        (
-            "GET",
-            "/myapp/soapp?dt=9".into(),
-            None,
-            "invalidValue",
-            "deltaTime must be a positive integer >= 10",
-        ),
-    ];
-    for (method, path, body, name, message) in cases {
-        let (status, value) = svc.call(method, &path, body).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}");
-        assert_eq!(
-            value,
-            json!({"name": name, "message": message}),
-            "{method} {path}"
-        );
-    }
+    suite::validation_errors_are_400_with_nodes_names_and_messages(&svc).await;
 }
 
 #[tokio::test]
 async fn malformed_json_oversized_bodies_and_unknown_routes() {
     let server = RedisServer::start();
     let (svc, _clock) = setup(&server).await;
-    let t = token(&svc.ok("PUT", "/myapp/create/u?ip=1", None).await);
-    let (status, value) = svc
-        .call("POST", &format!("/myapp/set/{t}"), Some("{bad"))
-        .await;
-    assert_eq!(
-        (status, value["name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("invalidJson"))
-    );
-
-    let fits = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 8));
-    assert_eq!(fits.len(), 60_000);
-    assert_eq!(
-        svc.call("POST", &format!("/myapp/set/{t}"), Some(&fits))
-            .await
-            .0,
-        StatusCode::OK
-    );
-    let over = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 7));
-    let (status, value) = svc
-        .call("POST", &format!("/myapp/set/{t}"), Some(&over))
-        .await;
-    assert_eq!(
-        (status, value["name"].clone()),
-        (StatusCode::PAYLOAD_TOO_LARGE, json!("payloadTooLarge"))
-    );
-
-    let (status, value) = svc.call("GET", "/nope", None).await;
-    assert_eq!(
-        (status, value),
-        (
-            StatusCode::NOT_FOUND,
-            json!({"name": "notFound", "message": "Cannot GET /nope"})
-        )
-    );
-    let (status, value) = svc.call("GET", "/myapp/create/u", None).await;
-    assert_eq!(
-        (status, value["message"].clone()),
-        (StatusCode::NOT_FOUND, json!("Cannot GET /myapp/create/u"))
-    );
+    suite::malformed_json_oversized_bodies_and_unknown_routes(&svc).await;
 }
 
 #[tokio::test]
 async fn percent_encoded_utf8_ids_are_decoded() {
     let server = RedisServer::start();
     let (svc, _clock) = setup(&server).await;
-    svc.ok(
-        "PUT",
-        "/myapp/create/j%C3%B6hn%3Adoe%40example.com?ip=%3A%3Affff%3A10.0.0.1",
-        None,
-    )
-    .await;
-    let list = svc
-        .ok("GET", "/myapp/soid/j%C3%B6hn%3Adoe%40example.com", None)
-        .await;
-    assert_eq!(list["sessions"][0]["id"], "jöhn:doe@example.com");
-    assert_eq!(list["sessions"][0]["ip"], "::ffff:10.0.0.1");
-    let mut raw = server.raw().await;
-    let keys = common::keys(&mut raw).await;
-    assert!(
-        keys.contains(&"rs:myapp:us:jöhn:doe@example.com".to_owned()),
-        "{keys:?}"
-    );
-    assert_eq!(
-        svc.ok(
-            "DELETE",
-            "/myapp/killsoid/j%C3%B6hn%3Adoe%40example.com",
-            None
-        )
-        .await,
-        json!({"kill": 1})
-    );
+    suite::percent_encoded_utf8_ids_are_decoded(&svc, &server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_creates_get_distinct_tokens_and_are_all_counted() {
     let server = RedisServer::start();
     let (svc, _clock) = setup(&server).await;
-    let svc = Arc::new(svc);
-    let tasks: Vec<_> = (0..300)
-        .map(|i| {
-            let svc = svc.clone();
-            tokio::spawn(async move {
-                token(
-                    &svc.ok("PUT", &format!("/myapp/create/user{i}?ip=1"), None)
-                        .await,
-                )
-            })
-        })
-        .collect();
-    let mut tokens = std::collections::HashSet::new();
-    for t in tasks {
-        tokens.insert(t.await.unwrap());
-    }
-    assert_eq!(tokens.len(), 300);
-    assert_eq!(
-        svc.ok("GET", "/myapp/activity?dt=600", None).await,
-        json!({"activity": 300})
-    );
+    suite::parallel_creates_get_distinct_tokens_and_are_all_counted(Arc::new(svc)).await;
 }
 
 #[tokio::test]

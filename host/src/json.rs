@@ -1,89 +1,84 @@
 //! node's JSON shapes for callers (the CLI and the HTTP service): `d` given as JSON, with
-//! node's validation messages, and a session as node returns it.
+//! node's validation messages, and a session as node returns it. Both are written once,
+//! in `redis-sessions-rest` (which the `wasi:http` front shares); here are only the
+//! conversions between the WIT's types and that crate's neutral ones.
 
 use crate::types::{Data, DataInput, DataValue, Session, SessionError};
-use serde_json::{Map, Value};
+use redis_sessions_rest as rest;
+use serde_json::Value;
 
-fn forbidden(key: &str) -> SessionError {
-    SessionError::InvalidValue(format!(
-        "d.{key} has a forbidden type. Only strings, numbers, boolean and null are allowed."
-    ))
+impl From<rest::Scalar> for DataValue {
+    fn from(v: rest::Scalar) -> Self {
+        match v {
+            rest::Scalar::Text(s) => DataValue::Text(s),
+            rest::Scalar::Integer(i) => DataValue::Integer(i),
+            rest::Scalar::Float(f) => DataValue::Float(f),
+            rest::Scalar::Boolean(b) => DataValue::Boolean(b),
+        }
+    }
+}
+
+impl From<DataValue> for rest::Scalar {
+    fn from(v: DataValue) -> Self {
+        match v {
+            DataValue::Text(s) => rest::Scalar::Text(s),
+            DataValue::Integer(i) => rest::Scalar::Integer(i),
+            DataValue::Float(f) => rest::Scalar::Float(f),
+            DataValue::Boolean(b) => rest::Scalar::Boolean(b),
+        }
+    }
+}
+
+impl From<Session> for rest::Session {
+    fn from(s: Session) -> Self {
+        rest::Session {
+            id: s.id,
+            r: s.r,
+            w: s.w,
+            ttl: s.ttl,
+            idle: s.idle,
+            ip: s.ip,
+            no_resave: s.no_resave,
+            d: s.d.into_iter().map(|(k, v)| (k, v.into())).collect(),
+        }
+    }
+}
+
+impl From<rest::InvalidData> for SessionError {
+    fn from(e: rest::InvalidData) -> Self {
+        match e {
+            rest::InvalidData::MissingParameter(m) => SessionError::MissingParameter(m),
+            rest::InvalidData::InvalidValue(m) => SessionError::InvalidValue(m),
+        }
+    }
+}
+
+/// `d` as the HTTP layer parsed it, in the WIT's types.
+pub(crate) fn input_from_rest(d: rest::DataInput) -> DataInput {
+    d.into_iter()
+        .map(|(k, v)| (k, v.map(DataValue::from)))
+        .collect()
 }
 
 /// Parses `d` given as JSON with node's validation and messages. The component checks
 /// the rest (at least one key, finite numbers).
 pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
-    // node: `if (!d) throw missingParameter`, so JS-falsy values are "missing".
-    let falsy = match d {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Array(_) | Value::Object(_) => false,
-    };
-    if falsy {
-        return Err(SessionError::MissingParameter("No d supplied".into()));
-    }
-    let Value::Object(map) = d else {
-        return Err(SessionError::InvalidValue("d must be an object".into()));
-    };
-    if map.is_empty() {
-        return Err(SessionError::InvalidValue(
-            "d must containt at least one key.".into(),
-        ));
-    }
-    let mut input = Vec::with_capacity(map.len());
-    for (key, value) in map {
-        let value = match value {
-            Value::Null => None,
-            Value::String(s) => Some(DataValue::Text(s.clone())),
-            Value::Bool(b) => Some(DataValue::Boolean(*b)),
-            Value::Number(n) => Some(match n.as_i64() {
-                Some(i) => DataValue::Integer(i),
-                // Beyond i64 (or with a fraction or exponent) it is a float, as in JS.
-                None => DataValue::Float(n.as_f64().ok_or_else(|| forbidden(key))?),
-            }),
-            Value::Array(_) | Value::Object(_) => return Err(forbidden(key)),
-        };
-        input.push((key.clone(), value));
-    }
-    Ok(input)
+    Ok(input_from_rest(rest::input_from_json(d)?))
 }
 
 /// `d` as a JSON object.
 pub fn data_to_json(d: &Data) -> Value {
-    let map = d
+    let d: rest::Data = d
         .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                DataValue::Text(s) => Value::String(s.clone()),
-                DataValue::Integer(i) => Value::from(*i),
-                DataValue::Float(f) => Value::from(*f),
-                DataValue::Boolean(b) => Value::Bool(*b),
-            };
-            (k.clone(), v)
-        })
+        .map(|(k, v)| (k.clone(), v.clone().into()))
         .collect();
-    Value::Object(map)
+    rest::data_to_json(&d)
 }
 
 impl Session {
     /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`.
     pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("id".into(), self.id.clone().into());
-        o.insert("r".into(), self.r.into());
-        o.insert("w".into(), self.w.into());
-        o.insert("ttl".into(), self.ttl.into());
-        o.insert("idle".into(), self.idle.into());
-        o.insert("ip".into(), self.ip.clone().into());
-        if self.no_resave {
-            o.insert("no_resave".into(), true.into());
-        }
-        if !self.d.is_empty() {
-            o.insert("d".into(), data_to_json(&self.d));
-        }
-        Value::Object(o)
+        rest::Session::from(self.clone()).to_json()
     }
 }
 
@@ -92,53 +87,37 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    // The shapes themselves are tested in redis-sessions-rest; these check the conversions.
     #[test]
-    fn node_validation_messages() {
-        let msg = |v: Value| input_from_json(&v).unwrap_err().message().to_owned();
-        assert_eq!(msg(json!(null)), "No d supplied");
-        assert_eq!(msg(json!(false)), "No d supplied");
-        assert_eq!(msg(json!([1])), "d must be an object");
-        assert_eq!(msg(json!("x")), "d must be an object");
-        assert_eq!(msg(json!({})), "d must containt at least one key.");
+    fn conversions_keep_every_value_and_error() {
+        let d =
+            input_from_json(&json!({"t": "x", "i": -7, "f": 0.5, "b": true, "n": null})).unwrap();
         assert_eq!(
-            msg(json!({"a": 1, "b": {"c": 1}})),
-            "d.b has a forbidden type. Only strings, numbers, boolean and null are allowed."
+            d,
+            vec![
+                ("t".into(), Some(DataValue::Text("x".into()))),
+                ("i".into(), Some(DataValue::Integer(-7))),
+                ("f".into(), Some(DataValue::Float(0.5))),
+                ("b".into(), Some(DataValue::Boolean(true))),
+                ("n".into(), None),
+            ]
         );
         assert_eq!(
-            msg(json!({"l": [1]})),
-            "d.l has a forbidden type. Only strings, numbers, boolean and null are allowed."
+            input_from_json(&json!(null)),
+            Err(SessionError::MissingParameter("No d supplied".into()))
         );
-        assert!(input_from_json(&json!({"a": null})).is_ok());
-    }
-
-    #[test]
-    fn integers_stay_integers_and_floats_floats() {
-        let d = input_from_json(
-            &json!({"i": 42, "n": -7, "f": 20.212, "big": 1e21, "u": 18446744073709551615u64}),
-        )
-        .unwrap();
-        assert_eq!(d[0].1, Some(DataValue::Integer(42)));
-        assert_eq!(d[1].1, Some(DataValue::Integer(-7)));
-        assert_eq!(d[2].1, Some(DataValue::Float(20.212)));
-        assert_eq!(d[3].1, Some(DataValue::Float(1e21)));
-        assert_eq!(d[4].1, Some(DataValue::Float(18446744073709551615.0)));
-        let v: Value = serde_json::from_str(r#"{"a":123456789012345680000}"#).unwrap();
         assert_eq!(
-            input_from_json(&v).unwrap()[0].1,
-            Some(DataValue::Float(1.2345678901234568e20))
+            input_from_json(&json!([1])),
+            Err(SessionError::InvalidValue("d must be an object".into()))
         );
-    }
-
-    #[test]
-    fn node_shape_json() {
-        let mut s = Session {
+        let s = Session {
             id: "user1".into(),
             r: 3,
             w: 2,
             ttl: 3600,
             idle: 0,
             ip: "::1".into(),
-            no_resave: false,
+            no_resave: true,
             d: vec![
                 ("a".into(), DataValue::Integer(1)),
                 ("c".into(), DataValue::Text("x".into())),
@@ -146,13 +125,8 @@ mod tests {
         };
         assert_eq!(
             s.to_json().to_string(),
-            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","d":{"a":1,"c":"x"}}"#
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","no_resave":true,"d":{"a":1,"c":"x"}}"#
         );
-        s.no_resave = true;
-        s.d.clear();
-        assert_eq!(
-            s.to_json().to_string(),
-            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","no_resave":true}"#
-        );
+        assert_eq!(data_to_json(&s.d), json!({"a": 1, "c": "x"}));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod backends;
 pub mod service;
+pub mod suite;
 
 #[allow(unused_imports, reason = "each test binary uses a different subset")]
 pub use backends::{Raw, TestStore};
@@ -14,6 +15,9 @@ pub use backends::{Raw, TestStore};
 use redis_sessions::{ManualClock, Runtime, RuntimeOptions, Sessions};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
+
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
+pub use test_support::free_port;
 
 /// A fixed "now" for tests that drive the clock: 2027-01-15.
 pub const T0: u64 = 1_800_000_000;

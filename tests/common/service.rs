@@ -1,4 +1,5 @@
-//! The HTTP service on a free port, and a client for it.
+//! The HTTP service on a free port (or any server of the API, [`Service::at`]), and a
+//! client for it.
 
 use redis_sessions::service::serve;
 use redis_sessions::service::tenants::Tenancy;
@@ -26,6 +27,16 @@ impl Service {
             base,
             client: reqwest::Client::new(),
             stop: Some(stop),
+        }
+    }
+
+    /// A client of a server started elsewhere (e.g. `wasmtime serve`), at `base`
+    /// (`http://HOST:PORT`).
+    pub fn at(base: String) -> Self {
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            stop: None,
         }
     }
 

@@ -1,10 +1,12 @@
-//! The service's one error type: every failure is a JSON `{"name", "message"}` body.
+//! The service's one error type: every failure is a JSON `{"name", "message"}` body. Which
+//! status and text a failure gets is `redis-sessions-rest`'s (shared with the `wasi:http`
+//! front); the host adds its log lines, where the details go instead of the answer.
 
-use super::response::json_response;
+use super::response::answer_response;
 use crate::Error;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use redis_sessions_rest as rest;
 
 /// An error response.
 #[derive(Debug)]
@@ -29,40 +31,48 @@ impl ApiError {
     }
 }
 
-impl From<Error> for ApiError {
+impl From<rest::ApiError> for ApiError {
+    fn from(e: rest::ApiError) -> Self {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::new(status, e.name, e.message)
+    }
+}
+
+/// What the client is told about a failed call, after logging what it is not told.
+impl From<Error> for rest::Failure {
     fn from(e: Error) -> Self {
         match &e {
-            // node's validation errors: the caller's fault (rest-sessions answers 500).
-            _ if e.is_validation() => Self::bad_request(e.name(), e.to_string()),
+            _ if e.is_validation() => rest::Failure::Invalid {
+                name: e.name(),
+                message: e.to_string(),
+            },
             // The call was stopped; the tenant may retry. The text names the limit only.
             Error::Limit(_) => {
                 tracing::warn!("{e}");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, e.name(), e.to_string())
+                rest::Failure::LimitExceeded(e.to_string())
             }
+            // The cause is in the log: the answer says only that Redis is unavailable.
             Error::Unavailable(_) | Error::Connect { .. } => {
                 tracing::warn!("Redis unavailable: {e}");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    e.name(),
-                    "Redis is unavailable",
-                )
+                rest::Failure::Unavailable { detail: None }
             }
-            // Details go to the log, not to the client.
             _ => {
                 tracing::error!("session call failed: {e}");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    e.name(),
-                    "the session store failed",
-                )
+                rest::Failure::Failed { name: e.name() }
             }
         }
     }
 }
 
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        rest::ApiError::from(rest::Failure::from(e)).into()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "name": self.name, "message": self.message });
-        json_response(self.status, &body)
+        let e = rest::ApiError::new(self.status.as_u16(), self.name, self.message);
+        answer_response(e.answer())
     }
 }

@@ -4,7 +4,6 @@
 //! `/metrics` has per-tenant counters in Prometheus' text format.
 
 mod error;
-mod extract;
 mod metrics;
 mod response;
 mod router;

@@ -1,16 +1,17 @@
-//! JSON answers with rest-sessions' content type.
+//! Answers rendered by `redis-sessions-rest`, as axum responses.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde_json::Value;
+use redis_sessions_rest as rest;
 
-/// A JSON response with rest-sessions' content type.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(body.to_string().into());
-    *response.status_mut() = status;
+/// The answer with rest-sessions' content type (also for `/ping`'s bare `PONG`).
+pub(crate) fn answer_response(answer: rest::Answer) -> Response {
+    let mut response = Response::new(answer.body.into());
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+        HeaderValue::from_static(rest::CONTENT_TYPE),
     );
     response
 }

@@ -5,11 +5,11 @@ use super::state::ServiceState;
 use super::{metrics, routes};
 use crate::service::tenants::{Tenancy, Tenant};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +17,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// rest-sessions' body limit (`bodyParser.json({limit: 60000})`).
-pub const BODY_LIMIT: usize = 60_000;
+pub use redis_sessions_rest::BODY_LIMIT;
 
 /// The service's routes, to serve or to mount in another axum app. Tests drive it directly.
 pub fn router(tenancy: impl Into<Tenancy>) -> Router {
@@ -25,19 +25,10 @@ pub fn router(tenancy: impl Into<Tenancy>) -> Router {
         tenancy: tenancy.into(),
         unauthorized: AtomicU64::new(0),
     });
+    // One handler behind a fallback: the route table is redis-sessions-rest's, shared with
+    // the wasi:http front, so both answer every path and method alike.
     let api = Router::new()
-        .route("/ping", get(routes::ping))
-        .route("/{app}/create/{id}", put(routes::create))
-        .route("/{app}/get/{token}", get(routes::get))
-        .route("/{app}/set/{token}", post(routes::set))
-        .route("/{app}/kill/{token}", delete(routes::kill))
-        .route("/{app}/activity", get(routes::activity))
-        .route("/{app}/soapp", get(routes::soapp))
-        .route("/{app}/soid/{id}", get(routes::soid))
-        .route("/{app}/killsoid/{id}", delete(routes::killsoid))
-        .route("/{app}/killall", delete(routes::killall))
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::not_found)
+        .fallback(routes::handle)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate));
@@ -93,12 +84,12 @@ async fn log_request(request: Request, next: Next) -> Response {
         .extensions()
         .get::<Arc<Tenant>>()
         .map_or_else(String::new, |t| t.name.clone());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
     let start = Instant::now();
     let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<routes::RoutePattern>()
+        .map_or("(unmatched)", |p| p.0);
     let latency_us = start.elapsed().as_micros();
     let status = response.status().as_u16();
     if route == "/ping" {

@@ -1,124 +1,88 @@
-//! rest-sessions 2.0.1's routes, one handler each.
+//! rest-sessions 2.0.1's routes: one handler for all of them. The table, the parsing of
+//! the path, the query and the body, and the rendering are `redis-sessions-rest`'s, shared
+//! with the `wasi:http` front; this file runs the parsed call on the tenant's
+//! [`Sessions`].
 
 use super::error::ApiError;
-use super::extract::{JsonBody, Params, Segments};
-use super::response::json_response;
+use super::response::answer_response;
 use super::state::TenantSessions;
-use crate::json;
-use crate::types::{DataInput, Session};
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::Response;
-use serde_json::{Value, json};
+use crate::{Sessions, json};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use redis_sessions_rest::{self as rest, Call, Failure, Outcome};
 
-type Api = Result<Response, ApiError>;
+/// The route pattern a request matched (e.g. `/{app}/get/{token}`), left on the response
+/// for the request log: tokens never reach the log.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RoutePattern(pub &'static str);
 
-fn ok(body: &Value) -> Api {
-    Ok(json_response(StatusCode::OK, body))
-}
-
-fn session_or_empty(s: Option<Session>) -> Api {
-    ok(&s.map_or_else(|| json!({}), |s| s.to_json()))
-}
-
-fn sessions(list: Vec<Session>) -> Api {
-    let list: Vec<Value> = list.iter().map(Session::to_json).collect();
-    ok(&json!({ "sessions": list }))
-}
-
-pub async fn create(
-    TenantSessions(s): TenantSessions,
-    Segments((app, id)): Segments<(String, String)>,
-    q: Params,
-    JsonBody(body): JsonBody,
-) -> Api {
-    // rest-sessions: a body with at least one key becomes d.
-    let has_keys = match &body {
-        Value::Object(m) => !m.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        _ => true,
+/// Every API request: route, read the body when the route takes one (the router's
+/// `DefaultBodyLimit` caps it), call, render.
+pub(super) async fn handle(TenantSessions(s): TenantSessions, request: Request) -> Response {
+    let (path, query) = (request.uri().path(), request.uri().query());
+    let route = match rest::route(request.method().as_str(), path, query) {
+        Ok(route) => route,
+        Err(not_found) => return ApiError::from(not_found).into_response(),
     };
-    let d: Option<DataInput> = has_keys
-        .then(|| json::input_from_json(&body))
-        .transpose()
-        .map_err(crate::Error::from)?;
-    let ip = q.get("ip").unwrap_or_default();
-    // An unparseable ttl fails node's check; an absent or empty one is the default.
-    let ttl = q.int("ttl").map(|parsed| parsed.unwrap_or(i64::MIN));
-    let no_resave = q.get("no_resave") == Some("true");
-    let token = s.create(&app, &id, ip, ttl, d.as_ref(), no_resave).await?;
-    ok(&json!({ "token": token }))
+    let pattern = route.pattern();
+    let body = if route.needs_body() {
+        match Bytes::from_request(request, &()).await {
+            Ok(body) => body,
+            Err(r) => {
+                let error = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::from(rest::ApiError::payload_too_large())
+                } else {
+                    ApiError::new(r.status(), "invalidBody", r.body_text())
+                };
+                return with_pattern(error.into_response(), pattern);
+            }
+        }
+    } else {
+        Bytes::new()
+    };
+    let response = match route.call(&body) {
+        Ok(call) => answer_response(rest::answer(execute(&s, call).await)),
+        Err(e) => ApiError::from(e).into_response(),
+    };
+    with_pattern(response, pattern)
 }
 
-pub async fn get(
-    TenantSessions(s): TenantSessions,
-    Segments((app, token)): Segments<(String, String)>,
-) -> Api {
-    session_or_empty(s.get(&app, &token).await?)
+fn with_pattern(mut response: Response, pattern: &'static str) -> Response {
+    response.extensions_mut().insert(RoutePattern(pattern));
+    response
 }
 
-pub async fn set(
-    TenantSessions(s): TenantSessions,
-    Segments((app, token)): Segments<(String, String)>,
-    JsonBody(body): JsonBody,
-) -> Api {
-    let d = json::input_from_json(&body).map_err(crate::Error::from)?;
-    session_or_empty(s.set(&app, &token, &d).await?)
+/// Runs one call on the tenant's store.
+async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Failure> {
+    Ok(match call {
+        Call::Ping => Outcome::Pong(s.ping().await?),
+        Call::Create {
+            app,
+            id,
+            ip,
+            ttl,
+            d,
+            no_resave,
+        } => {
+            let d = d.map(json::input_from_rest);
+            Outcome::Token(s.create(&app, &id, &ip, ttl, d.as_ref(), no_resave).await?)
+        }
+        Call::Get { app, token } => Outcome::Session(s.get(&app, &token).await?.map(Into::into)),
+        Call::Set { app, token, d } => {
+            let d = json::input_from_rest(d);
+            Outcome::Session(s.set(&app, &token, &d).await?.map(Into::into))
+        }
+        Call::Kill { app, token } => Outcome::Killed(s.kill(&app, &token).await?),
+        Call::Activity { app, dt } => Outcome::Activity(s.activity(&app, dt).await?),
+        Call::Soapp { app, dt } => Outcome::Sessions(sessions(s.soapp(&app, dt).await?)),
+        Call::Soid { app, id } => Outcome::Sessions(sessions(s.soid(&app, &id).await?)),
+        Call::Killsoid { app, id } => Outcome::Killed(s.killsoid(&app, &id).await?),
+        Call::Killall { app } => Outcome::Killed(s.killall(&app).await?),
+    })
 }
 
-pub async fn kill(
-    TenantSessions(s): TenantSessions,
-    Segments((app, token)): Segments<(String, String)>,
-) -> Api {
-    ok(&json!({ "kill": s.kill(&app, &token).await? }))
-}
-
-pub async fn activity(
-    TenantSessions(s): TenantSessions,
-    Segments(app): Segments<String>,
-    q: Params,
-) -> Api {
-    ok(&json!({ "activity": s.activity(&app, q.seconds("dt")).await? }))
-}
-
-pub async fn soapp(
-    TenantSessions(s): TenantSessions,
-    Segments(app): Segments<String>,
-    q: Params,
-) -> Api {
-    sessions(s.soapp(&app, q.seconds("dt")).await?)
-}
-
-pub async fn soid(
-    TenantSessions(s): TenantSessions,
-    Segments((app, id)): Segments<(String, String)>,
-) -> Api {
-    sessions(s.soid(&app, &id).await?)
-}
-
-pub async fn killsoid(
-    TenantSessions(s): TenantSessions,
-    Segments((app, id)): Segments<(String, String)>,
-) -> Api {
-    ok(&json!({ "kill": s.killsoid(&app, &id).await? }))
-}
-
-pub async fn killall(TenantSessions(s): TenantSessions, Segments(app): Segments<String>) -> Api {
-    ok(&json!({ "kill": s.killall(&app).await? }))
-}
-
-/// `PONG`, not JSON-quoted, with rest-sessions' JSON content type.
-pub async fn ping(TenantSessions(s): TenantSessions) -> Api {
-    let pong = s.ping().await?;
-    let mut response = json_response(StatusCode::OK, &Value::Null);
-    *response.body_mut() = pong.into();
-    Ok(response)
-}
-
-/// Unknown routes (and known paths with another method), like Express: `Cannot GET /nope`.
-pub async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "notFound",
-        format!("Cannot {method} {}", uri.path()),
-    )
+fn sessions(list: Vec<crate::Session>) -> Vec<rest::Session> {
+    list.into_iter().map(Into::into).collect()
 }

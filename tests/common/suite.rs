@@ -1,0 +1,215 @@
+//! The HTTP tests that need nothing but a server of the API and its Redis, written once
+//! and run against each server: the host's service (`tests/http.rs`) and the composed
+//! component under `wasmtime serve` (`tests/wasi_http.rs`). Tests that drive the clock or
+//! the host's internals stay beside their server.
+
+use super::RedisServer;
+use super::service::Service;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub fn token(v: &Value) -> String {
+    v["token"].as_str().unwrap().to_owned()
+}
+
+pub async fn validation_errors_are_400_with_nodes_names_and_messages(svc: &Service) {
+    let tok = "t".repeat(64);
+    let set_path = format!("/myapp/set/{tok}");
+    let cases: Vec<(&str, String, Option<&str>, &str, &str)> = vec![
+        (
+            "PUT",
+            "/myapp/create/u".into(),
+            None,
+            "missingParameter",
+            "No ip supplied",
+        ),
+        (
+            "PUT",
+            "/my.app/create/u?ip=1".into(),
+            None,
+            "invalidFormat",
+            "Invalid app format",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1&ttl=5".into(),
+            None,
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1&ttl=abc".into(),
+            None,
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1".into(),
+            Some("[1]"),
+            "invalidValue",
+            "d must be an object",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u?ip=1".into(),
+            Some(r#"{"o":{"k":1}}"#),
+            "invalidValue",
+            "d.o has a forbidden type. Only strings, numbers, boolean and null are allowed.",
+        ),
+        (
+            "PUT",
+            "/myapp/create/a%0Ab?ip=1".into(),
+            None,
+            "invalidFormat",
+            "Invalid id format",
+        ),
+        (
+            "GET",
+            "/myapp/get/short".into(),
+            None,
+            "invalidFormat",
+            "Invalid token format",
+        ),
+        (
+            "POST",
+            set_path.clone(),
+            None,
+            "invalidValue",
+            "d must containt at least one key.",
+        ),
+        (
+            "POST",
+            set_path.clone(),
+            Some("{}"),
+            "invalidValue",
+            "d must containt at least one key.",
+        ),
+        (
+            "POST",
+            set_path,
+            Some("[1]"),
+            "invalidValue",
+            "d must be an object",
+        ),
+        (
+            "GET",
+            "/myapp/activity".into(),
+            None,
+            "invalidValue",
+            "deltaTime must be a positive integer >= 10",
+        ),
+        (
+            "GET",
+            "/myapp/soapp?dt=9".into(),
+            None,
+            "invalidValue",
+            "deltaTime must be a positive integer >= 10",
+        ),
+    ];
+    for (method, path, body, name, message) in cases {
+        let (status, value) = svc.call(method, &path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}");
+        assert_eq!(
+            value,
+            json!({"name": name, "message": message}),
+            "{method} {path}"
+        );
+    }
+}
+
+pub async fn malformed_json_oversized_bodies_and_unknown_routes(svc: &Service) {
+    let t = token(&svc.ok("PUT", "/myapp/create/u?ip=1", None).await);
+    let (status, value) = svc
+        .call("POST", &format!("/myapp/set/{t}"), Some("{bad"))
+        .await;
+    assert_eq!(
+        (status, value["name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalidJson"))
+    );
+
+    let fits = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 8));
+    assert_eq!(fits.len(), 60_000);
+    assert_eq!(
+        svc.call("POST", &format!("/myapp/set/{t}"), Some(&fits))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let over = format!(r#"{{"a":"{}"}}"#, "x".repeat(60_000 - 7));
+    let (status, value) = svc
+        .call("POST", &format!("/myapp/set/{t}"), Some(&over))
+        .await;
+    assert_eq!(
+        (status, value["name"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("payloadTooLarge"))
+    );
+
+    let (status, value) = svc.call("GET", "/nope", None).await;
+    assert_eq!(
+        (status, value),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"name": "notFound", "message": "Cannot GET /nope"})
+        )
+    );
+    let (status, value) = svc.call("GET", "/myapp/create/u", None).await;
+    assert_eq!(
+        (status, value["message"].clone()),
+        (StatusCode::NOT_FOUND, json!("Cannot GET /myapp/create/u"))
+    );
+}
+
+pub async fn percent_encoded_utf8_ids_are_decoded(svc: &Service, server: &RedisServer) {
+    svc.ok(
+        "PUT",
+        "/myapp/create/j%C3%B6hn%3Adoe%40example.com?ip=%3A%3Affff%3A10.0.0.1",
+        None,
+    )
+    .await;
+    let list = svc
+        .ok("GET", "/myapp/soid/j%C3%B6hn%3Adoe%40example.com", None)
+        .await;
+    assert_eq!(list["sessions"][0]["id"], "jöhn:doe@example.com");
+    assert_eq!(list["sessions"][0]["ip"], "::ffff:10.0.0.1");
+    let mut raw = server.raw().await;
+    let keys = super::keys(&mut raw).await;
+    assert!(
+        keys.contains(&"rs:myapp:us:jöhn:doe@example.com".to_owned()),
+        "{keys:?}"
+    );
+    assert_eq!(
+        svc.ok(
+            "DELETE",
+            "/myapp/killsoid/j%C3%B6hn%3Adoe%40example.com",
+            None
+        )
+        .await,
+        json!({"kill": 1})
+    );
+}
+
+pub async fn parallel_creates_get_distinct_tokens_and_are_all_counted(svc: Arc<Service>) {
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                token(
+                    &svc.ok("PUT", &format!("/myapp/create/user{i}?ip=1"), None)
+                        .await,
+                )
+            })
+        })
+        .collect();
+    let mut tokens = std::collections::HashSet::new();
+    for t in tasks {
+        tokens.insert(t.await.unwrap());
+    }
+    assert_eq!(tokens.len(), 300);
+    assert_eq!(
+        svc.ok("GET", "/myapp/activity?dt=600", None).await,
+        json!({"activity": 300})
+    );
+}
