@@ -25,67 +25,11 @@ async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
 async fn every_route_answers_like_rest_sessions() {
     let server = RedisServer::start();
     let (svc, clock) = setup(&server).await;
-    let t = token(
-        &svc.ok(
-            "PUT",
-            "/myapp/create/user1?ip=127.0.0.1&ttl=3600",
-            Some(r#"{"a":1,"c":"x"}"#),
-        )
-        .await,
-    );
-    assert_eq!(t.len(), 64);
-    clock.advance(2);
-    assert_eq!(
-        svc.ok("GET", &format!("/myapp/get/{t}"), None).await,
-        json!({"id":"user1","r":1,"w":1,"ttl":3600,"idle":2,"ip":"127.0.0.1","d":{"a":1,"c":"x"}})
-    );
-    let set = svc
-        .ok(
-            "POST",
-            &format!("/myapp/set/{t}"),
-            Some(r#"{"a":null,"b":true}"#),
-        )
-        .await;
-    assert_eq!(
-        (set["w"].clone(), set["d"].clone()),
-        (json!(2), json!({"c":"x","b":true}))
-    );
-
-    let nr = token(
-        &svc.ok("PUT", "/myapp/create/user2?ip=::1&no_resave=true", None)
-            .await,
-    );
-    let got = svc.ok("GET", &format!("/myapp/get/{nr}"), None).await;
-    assert_eq!(
-        (got["no_resave"].clone(), got.get("d")),
-        (json!(true), None)
-    );
-
-    assert_eq!(
-        svc.ok("GET", "/myapp/activity?dt=600", None).await,
-        json!({"activity": 2})
-    );
-    let recent = svc.ok("GET", "/myapp/soapp?dt=600", None).await;
-    assert_eq!(recent["sessions"].as_array().unwrap().len(), 2);
-    let mine = svc.ok("GET", "/myapp/soid/user1", None).await;
-    assert_eq!(mine["sessions"][0]["id"], "user1");
-    assert_eq!(
-        svc.ok("DELETE", &format!("/myapp/kill/{t}"), None).await,
-        json!({"kill": 1})
-    );
-    assert_eq!(
-        svc.ok("DELETE", "/myapp/killsoid/user2", None).await,
-        json!({"kill": 1})
-    );
-    svc.ok("PUT", "/myapp/create/user3?ip=::1", Some("{}"))
-        .await;
-    assert_eq!(
-        svc.ok("DELETE", "/myapp/killall", None).await,
-        json!({"kill": 1})
-    );
-    assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
-    let mut raw = server.raw().await;
-    assert!(common::keys(&mut raw).await.is_empty());
+    suite::every_route_answers_like_rest_sessions(&svc, &server, || {
+        clock.advance(2);
+        Some(2)
+    })
+    .await;
 }
 
 #[tokio::test]

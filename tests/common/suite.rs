@@ -213,3 +213,80 @@ pub async fn parallel_creates_get_distinct_tokens_and_are_all_counted(svc: Arc<S
         json!({"activity": 300})
     );
 }
+
+/// Every route once, as rest-sessions answers it. `pass_time` runs after the first
+/// create: a server on a manual clock moves it and returns the idle seconds the next `get`
+/// must report exactly; on the real clock it returns `None` (idle is then 0 or 1).
+pub async fn every_route_answers_like_rest_sessions(
+    svc: &Service,
+    server: &RedisServer,
+    pass_time: impl FnOnce() -> Option<i64>,
+) {
+    let t = token(
+        &svc.ok(
+            "PUT",
+            "/myapp/create/user1?ip=127.0.0.1&ttl=3600",
+            Some(r#"{"a":1,"c":"x"}"#),
+        )
+        .await,
+    );
+    assert_eq!(t.len(), 64);
+    let idle = pass_time();
+    let mut got = svc.ok("GET", &format!("/myapp/get/{t}"), None).await;
+    match idle {
+        Some(idle) => assert_eq!(got["idle"], json!(idle), "{got}"),
+        None => assert!(got["idle"].as_i64().unwrap() <= 1, "{got}"),
+    }
+    got["idle"] = json!(0);
+    assert_eq!(
+        got,
+        json!({"id":"user1","r":1,"w":1,"ttl":3600,"idle":0,"ip":"127.0.0.1","d":{"a":1,"c":"x"}})
+    );
+    let set = svc
+        .ok(
+            "POST",
+            &format!("/myapp/set/{t}"),
+            Some(r#"{"a":null,"b":true}"#),
+        )
+        .await;
+    assert_eq!(
+        (set["w"].clone(), set["d"].clone()),
+        (json!(2), json!({"c":"x","b":true}))
+    );
+
+    let nr = token(
+        &svc.ok("PUT", "/myapp/create/user2?ip=::1&no_resave=true", None)
+            .await,
+    );
+    let got = svc.ok("GET", &format!("/myapp/get/{nr}"), None).await;
+    assert_eq!(
+        (got["no_resave"].clone(), got.get("d")),
+        (json!(true), None)
+    );
+
+    assert_eq!(
+        svc.ok("GET", "/myapp/activity?dt=600", None).await,
+        json!({"activity": 2})
+    );
+    let recent = svc.ok("GET", "/myapp/soapp?dt=600", None).await;
+    assert_eq!(recent["sessions"].as_array().unwrap().len(), 2);
+    let mine = svc.ok("GET", "/myapp/soid/user1", None).await;
+    assert_eq!(mine["sessions"][0]["id"], "user1");
+    assert_eq!(
+        svc.ok("DELETE", &format!("/myapp/kill/{t}"), None).await,
+        json!({"kill": 1})
+    );
+    assert_eq!(
+        svc.ok("DELETE", "/myapp/killsoid/user2", None).await,
+        json!({"kill": 1})
+    );
+    svc.ok("PUT", "/myapp/create/user3?ip=::1", Some("{}"))
+        .await;
+    assert_eq!(
+        svc.ok("DELETE", "/myapp/killall", None).await,
+        json!({"kill": 1})
+    );
+    assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
+    let mut raw = server.raw().await;
+    assert!(super::keys(&mut raw).await.is_empty());
+}
