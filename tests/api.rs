@@ -265,12 +265,7 @@ async fn d_values_round_trip_with_their_types(server: TestStore) {
 
     // Stored exactly as node's JSON.stringify writes it.
     let mut raw = server.raw().await;
-    let stored: String = redis::cmd("HGET")
-        .arg(format!("rs:{APP}:{token}"))
-        .arg("d")
-        .query_async(&mut raw)
-        .await
-        .unwrap();
+    let stored = common::stored_d(&mut raw, APP, &token).await;
     assert!(
         stored.contains(r#""control":"nl\n tab\t cr\r nul\u0000 bell\u0007 esc\u001b""#),
         "{stored}"

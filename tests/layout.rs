@@ -206,12 +206,7 @@ async fn a_session_written_by_node_is_read_updated_and_killed(server: TestStore)
         .unwrap()
         .unwrap();
     assert_eq!((set.r, set.w), (2, 2));
-    let stored: String = redis::cmd("HGET")
-        .arg(format!("rs:{APP}:{token}"))
-        .arg("d")
-        .query_async(&mut raw)
-        .await
-        .unwrap();
+    let stored = common::stored_d(&mut raw, APP, token).await;
     assert_eq!(
         stored,
         r#"{"1":1,"n":1e+21,"s":"a\u2028b\n","f":20.212,"new":"x"}"#.replace("\\u2028", "\u{2028}")

@@ -121,10 +121,13 @@ instances = 4
         }
     }
 
-    /// The service's `/metrics` text.
-    async fn metrics(&self) -> String {
+    /// Checks that the service's `/metrics` text has each of `lines`.
+    async fn assert_metrics(&self, lines: &[&str]) {
         let url = format!("{}/metrics", self.svc.base);
-        reqwest::get(url).await.unwrap().text().await.unwrap()
+        let metrics = reqwest::get(url).await.unwrap().text().await.unwrap();
+        for line in lines {
+            assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+        }
     }
 
     fn tenant(&self, name: &str) -> Arc<tenants::Tenant> {
@@ -175,15 +178,11 @@ async fn requests_need_a_known_api_key_and_touch_nothing_without_one() {
             .iter()
             .all(|k| k.starts_with("good:"))
     );
-    let metrics = f.metrics().await;
-    assert!(
-        metrics.contains("redis_sessions_unauthorized_total 4"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("redis_sessions_requests_total{tenant=\"good\"} 1"),
-        "{metrics}"
-    );
+    f.assert_metrics(&[
+        "redis_sessions_unauthorized_total 4",
+        "redis_sessions_requests_total{tenant=\"good\"} 1",
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -406,15 +405,11 @@ async fn runaway_calls_are_stopped_while_another_tenant_is_served() {
             .load(Ordering::Relaxed),
         0
     );
-    let metrics = f.metrics().await;
-    assert!(
-        metrics.contains("redis_sessions_limit_hits_total{tenant=\"evil\"} 4"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("redis_sessions_errors_total{tenant=\"good\"} 0"),
-        "{metrics}"
-    );
+    f.assert_metrics(&[
+        "redis_sessions_limit_hits_total{tenant=\"evil\"} 4",
+        "redis_sessions_errors_total{tenant=\"good\"} 0",
+    ])
+    .await;
 }
 
 #[tokio::test]

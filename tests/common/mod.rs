@@ -83,6 +83,16 @@ pub fn d(json: serde_json::Value) -> redis_sessions::DataInput {
     redis_sessions::json::input_from_json(&json).unwrap()
 }
 
+/// A session's `d` field as stored (namespace `rs`).
+pub async fn stored_d(raw: &mut impl redis::aio::ConnectionLike, app: &str, token: &str) -> String {
+    redis::cmd("HGET")
+        .arg(format!("rs:{app}:{token}"))
+        .arg("d")
+        .query_async(raw)
+        .await
+        .unwrap()
+}
+
 /// All keys on the server, sorted.
 pub async fn keys(raw: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(raw).await.unwrap();
