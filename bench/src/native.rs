@@ -3,7 +3,6 @@
 
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
-use redis_sessions_core::data::StoredData;
 use redis_sessions_core::keys::{self, Keys, SESSION_FIELDS};
 use redis_sessions_core::session::{self, Fields};
 use redis_sessions_core::{DataInput, Session, scripts, token};
@@ -109,27 +108,17 @@ impl Native {
         let mut current = fields(read);
         loop {
             let now = now();
-            let Some(mut read) = session::prepare(&current, now)? else {
+            let Some(merge) = session::merge(&current, now, d)? else {
                 return Ok(None);
-            };
-            read.stored.merge(d);
-            let new_d = if read.stored.is_empty() {
-                String::new()
-            } else {
-                read.stored.to_js_json()
-            };
-            let (had, old) = match &current[4] {
-                Some(old) => ("1", old.clone()),
-                None => ("0", Vec::new()),
             };
             let reply: Vec<Value> = self
                 .session_keys(&SET, app, token)
                 .arg(now)
                 .arg(app)
                 .arg(token)
-                .arg(had)
-                .arg(old)
-                .arg(new_d)
+                .arg(merge.had_d)
+                .arg(&merge.old_d)
+                .arg(&merge.new_d)
                 .invoke_async(&mut conn)
                 .await?;
             let mut it = reply.into_iter();
@@ -142,7 +131,7 @@ impl Native {
                         .ok_or("session vanished")?
                         .session;
                     s.w = w as u64;
-                    s.d = StoredData::visible(&read.stored);
+                    s.d = merge.read.stored.visible();
                     return Ok(Some(s));
                 }
                 (Some(Value::Int(2)), _) => continue,

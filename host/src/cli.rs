@@ -1,11 +1,13 @@
 //! The `redis-sessions` command line: one session call per run, JSON on stdout; `serve`;
 //! `tenants`. Arguments and the environment become calls of the library here.
 
+use crate::service::calls;
 use crate::service::data_file::{self, DataFileError};
 use crate::service::serve::{ServeError, ServeOptions, StoreChoice};
 use crate::service::tenants::{self, TenantsError};
 use crate::{Error, SessionError, Sessions, json};
 use clap::{Parser, Subcommand};
+use redis_sessions_rest::{self as rest, Outcome};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -67,20 +69,7 @@ pub enum TenantsCommand {
 #[derive(Debug, Subcommand)]
 pub enum Call {
     /// Create a session; prints {"token": ...}
-    Create {
-        app: String,
-        id: String,
-        ip: String,
-        /// Timeout in seconds (>= 10; default 7200)
-        #[arg(long, allow_negative_numbers = true)]
-        ttl: Option<i64>,
-        /// Custom data: a flat JSON object
-        #[arg(long, value_name = "JSON")]
-        d: Option<String>,
-        /// Expire ttl seconds after creation, however active
-        #[arg(long)]
-        no_resave: bool,
-    },
+    Create(CreateArgs),
     /// Read a session (counts as activity); prints it or null
     Get { app: String, token: String },
     /// Merge JSON into a session's data (null deletes a key); prints it or null
@@ -113,6 +102,23 @@ pub enum Call {
     Wipe,
     /// Check Redis; prints PONG
     Ping,
+}
+
+/// `create`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    pub app: String,
+    pub id: String,
+    pub ip: String,
+    /// Timeout in seconds (>= 10; default 7200)
+    #[arg(long, allow_negative_numbers = true)]
+    pub ttl: Option<i64>,
+    /// Custom data: a flat JSON object
+    #[arg(long, value_name = "JSON")]
+    pub d: Option<String>,
+    /// Expire ttl seconds after creation, however active
+    #[arg(long)]
+    pub no_resave: bool,
 }
 
 /// `serve`'s options. Environment as rest-sessions: RS_PORT, RS_REDISHOST, RS_REDISPORT,
@@ -227,19 +233,26 @@ impl CallError {
     }
 }
 
-fn parse_d(text: &str) -> Result<crate::DataInput, Error> {
+fn parse_d(text: &str) -> Result<rest::DataInput, SessionError> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| SessionError::InvalidValue(format!("d is not valid JSON: {e}")))?;
-    Ok(json::input_from_json(&value)?)
+    rest::input_from_json(&value).map_err(json::invalid)
 }
 
-fn session_or_null(s: Option<crate::Session>) -> Output {
-    Output::Json(s.map_or(Value::Null, |s| s.to_json()))
-}
-
-fn session_list(list: Vec<crate::Session>) -> Output {
-    let list: Vec<Value> = list.iter().map(|s| s.to_json()).collect();
-    Output::Json(json!({ "sessions": list }))
+/// How the CLI prints an outcome: node's objects, a missing session as `null`.
+fn output(outcome: Outcome) -> Output {
+    let json = match outcome {
+        Outcome::Token(token) => json!({ "token": token }),
+        Outcome::Session(s) => s.map_or(Value::Null, |s| s.to_json()),
+        Outcome::Sessions(list) => {
+            let list: Vec<Value> = list.iter().map(rest::Session::to_json).collect();
+            json!({ "sessions": list })
+        }
+        Outcome::Killed(n) => json!({ "kill": n }),
+        Outcome::Activity(n) => json!({ "activity": n }),
+        Outcome::Pong(pong) => return Output::Text(pong),
+    };
+    Output::Json(json)
 }
 
 /// `serve`'s options from the command line and the environment: on Redis when one is
@@ -298,39 +311,29 @@ pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Ou
 }
 /// Runs one command against `sessions`.
 pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
-    Ok(match call {
-        Call::Create {
+    let call = match call {
+        Call::Wipe => return Ok(Output::Json(json!({ "wiped": sessions.wipe().await? }))),
+        Call::Create(c) => rest::Call::Create(rest::Create {
+            d: c.d.as_deref().map(parse_d).transpose()?,
+            app: c.app,
+            id: c.id,
+            ip: c.ip,
+            ttl: c.ttl,
+            no_resave: c.no_resave,
+        }),
+        Call::Set { app, token, json } => rest::Call::Set {
+            d: parse_d(&json)?,
             app,
-            id,
-            ip,
-            ttl,
-            d,
-            no_resave,
-        } => {
-            let d = d.as_deref().map(parse_d).transpose()?;
-            let token = sessions
-                .create(&app, &id, &ip, ttl, d.as_ref(), no_resave)
-                .await?;
-            Output::Json(json!({ "token": token }))
-        }
-        Call::Get { app, token } => session_or_null(sessions.get(&app, &token).await?),
-        Call::Set { app, token, json } => {
-            let d = parse_d(&json)?;
-            session_or_null(sessions.set(&app, &token, &d).await?)
-        }
-        Call::Kill { app, token } => {
-            Output::Json(json!({ "kill": sessions.kill(&app, &token).await? }))
-        }
-        Call::Activity { app, dt } => {
-            Output::Json(json!({ "activity": sessions.activity(&app, dt).await? }))
-        }
-        Call::Soid { app, id } => session_list(sessions.soid(&app, &id).await?),
-        Call::Killsoid { app, id } => {
-            Output::Json(json!({ "kill": sessions.killsoid(&app, &id).await? }))
-        }
-        Call::Soapp { app, dt } => session_list(sessions.soapp(&app, dt).await?),
-        Call::Killall { app } => Output::Json(json!({ "kill": sessions.killall(&app).await? })),
-        Call::Wipe => Output::Json(json!({ "wiped": sessions.wipe().await? })),
-        Call::Ping => Output::Text(sessions.ping().await?),
-    })
+            token,
+        },
+        Call::Get { app, token } => rest::Call::Get { app, token },
+        Call::Kill { app, token } => rest::Call::Kill { app, token },
+        Call::Activity { app, dt } => rest::Call::Activity { app, dt },
+        Call::Soid { app, id } => rest::Call::Soid { app, id },
+        Call::Killsoid { app, id } => rest::Call::Killsoid { app, id },
+        Call::Soapp { app, dt } => rest::Call::Soapp { app, dt },
+        Call::Killall { app } => rest::Call::Killall { app },
+        Call::Ping => rest::Call::Ping,
+    };
+    Ok(output(calls::execute(sessions, call).await?))
 }

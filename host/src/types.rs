@@ -28,24 +28,9 @@ pub enum SessionError {
 
 impl SessionError {
     /// node's `err.name`: `missingParameter`, `invalidFormat`, `invalidValue`, or
-    /// `storeError`.
+    /// `storeError` (the session logic's names: one table of them).
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::MissingParameter(_) => "missingParameter",
-            Self::InvalidFormat(_) => "invalidFormat",
-            Self::InvalidValue(_) => "invalidValue",
-            Self::Store(_) => "storeError",
-        }
-    }
-
-    /// node's `err.message`.
-    pub fn message(&self) -> &str {
-        match self {
-            Self::MissingParameter(m)
-            | Self::InvalidFormat(m)
-            | Self::InvalidValue(m)
-            | Self::Store(m) => m,
-        }
+        redis_sessions_core::SessionError::from(self.clone()).name()
     }
 
     /// `true` for the three validation errors (the caller's input was wrong).
@@ -53,3 +38,12 @@ impl SessionError {
         !matches!(self, Self::Store(_))
     }
 }
+
+redis_sessions_core::convert_variants!(
+    SessionError,
+    redis_sessions_core::SessionError,
+    MissingParameter,
+    InvalidFormat,
+    InvalidValue,
+    Store
+);

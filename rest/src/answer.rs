@@ -2,7 +2,7 @@
 //! content type. Errors are `{"name", "message"}` objects; which status a failure gets is
 //! decided here only.
 
-use crate::data::{InvalidData, Session};
+use redis_sessions_core::{Session, SessionError};
 use serde_json::{Value, json};
 
 /// The content type of every answer, `/ping`'s bare `PONG` included (rest-sessions sends
@@ -60,8 +60,8 @@ impl ApiError {
     }
 }
 
-impl From<InvalidData> for ApiError {
-    fn from(e: InvalidData) -> Self {
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
         Self::bad_request(e.name(), e.message())
     }
 }

@@ -30,5 +30,7 @@ mod query;
 mod route;
 
 pub use answer::{Answer, ApiError, CONTENT_TYPE, Failure, Outcome, answer};
-pub use data::{Data, DataInput, InvalidData, Scalar, Session, data_to_json, input_from_json};
-pub use route::{BODY_LIMIT, Call, Route, not_found, route};
+pub use data::input_from_json;
+/// The session logic's types, in which calls and outcomes are given.
+pub use redis_sessions_core::{Data, DataInput, DataValue, Session, SessionError};
+pub use route::{BODY_LIMIT, Call, Create, Route, not_found, route};

@@ -3,9 +3,10 @@
 //! always did (same statuses, names and messages, in the same order).
 
 use crate::answer::ApiError;
-use crate::data::{DataInput, input_from_json};
+use crate::data::input_from_json;
 use crate::query::Query;
 use percent_encoding::percent_decode_str;
+use redis_sessions_core::DataInput;
 use serde_json::Value;
 
 /// rest-sessions' body limit (`bodyParser.json({limit: 60000})`), in bytes.
@@ -18,16 +19,7 @@ pub enum Call {
     /// `GET /ping`.
     Ping,
     /// `PUT /{app}/create/{id}?ip=&ttl=&no_resave=true`, body: `d` (optional).
-    Create {
-        app: String,
-        id: String,
-        ip: String,
-        /// `None` when absent or empty (the default); an unparseable value is `i64::MIN`,
-        /// which fails node's `>= 10` check with node's message.
-        ttl: Option<i64>,
-        d: Option<DataInput>,
-        no_resave: bool,
-    },
+    Create(Create),
     /// `GET /{app}/get/{token}`.
     Get { app: String, token: String },
     /// `POST /{app}/set/{token}`, body: `d`.
@@ -48,6 +40,19 @@ pub enum Call {
     Killsoid { app: String, id: String },
     /// `DELETE /{app}/killall`.
     Killall { app: String },
+}
+
+/// `create`'s parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Create {
+    pub app: String,
+    pub id: String,
+    pub ip: String,
+    /// `None` when absent or empty (the default); an unparseable value is `i64::MIN`,
+    /// which fails node's `>= 10` check with node's message.
+    pub ttl: Option<i64>,
+    pub d: Option<DataInput>,
+    pub no_resave: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +202,7 @@ impl Route {
                     _ => true,
                 };
                 let d = has_keys.then(|| input_from_json(&body)).transpose()?;
-                Call::Create {
+                Call::Create(Create {
                     app: next(),
                     id: next(),
                     ip: q.get("ip").unwrap_or_default().to_owned(),
@@ -206,7 +211,7 @@ impl Route {
                     ttl: q.int("ttl").map(|parsed| parsed.unwrap_or(i64::MIN)),
                     d,
                     no_resave: q.get("no_resave") == Some("true"),
-                }
+                })
             }
             Endpoint::Set => {
                 let d = input_from_json(&json_body(body)?)?;
@@ -248,7 +253,6 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Scalar;
 
     fn call(method: &str, target: &str, body: &str) -> Result<Call, ApiError> {
         let (path, query) = match target.split_once('?') {
@@ -258,92 +262,71 @@ mod tests {
         route(method, path, query)?.call(body.as_bytes())
     }
 
-    fn s(v: &str) -> String {
-        v.to_owned()
-    }
-
     #[test]
     fn every_route_and_its_parameters() {
-        assert_eq!(call("GET", "/ping", ""), Ok(Call::Ping));
-        assert_eq!(
-            call(
+        // Each call as its Debug text: the parsed parameters at a glance.
+        for (method, target, body, parsed) in [
+            ("GET", "/ping", "", "Ping"),
+            (
                 "PUT",
                 "/a/create/u?ip=%3A%3A1&ttl=60x&no_resave=true",
-                r#"{"k":1}"#
+                r#"{"k":1}"#,
+                r#"Create(Create { app: "a", id: "u", ip: "::1", ttl: Some(60), d: Some([("k", Some(Integer(1)))]), no_resave: true })"#,
             ),
-            Ok(Call::Create {
-                app: s("a"),
-                id: s("u"),
-                ip: s("::1"),
-                ttl: Some(60),
-                d: Some(vec![(s("k"), Some(Scalar::Integer(1)))]),
-                no_resave: true,
-            })
-        );
-        assert_eq!(
-            call("PUT", "/a/create/u?ttl=abc", " \n"),
-            Ok(Call::Create {
-                app: s("a"),
-                id: s("u"),
-                ip: s(""),
-                ttl: Some(i64::MIN),
-                d: None,
-                no_resave: false,
-            })
-        );
-        let get = Call::Get {
-            app: s("a"),
-            token: s("t"),
-        };
-        assert_eq!(call("GET", "/a/get/t", "ignored"), Ok(get.clone()));
-        assert_eq!(call("HEAD", "/a/get/t", ""), Ok(get));
-        assert_eq!(
-            call("POST", "/a/set/t", r#"{"k":null}"#),
-            Ok(Call::Set {
-                app: s("a"),
-                token: s("t"),
-                d: vec![(s("k"), None)],
-            })
-        );
-        assert_eq!(
-            call("DELETE", "/a/kill/t", ""),
-            Ok(Call::Kill {
-                app: s("a"),
-                token: s("t"),
-            })
-        );
-        assert_eq!(
-            call("GET", "/a/activity?dt=600", ""),
-            Ok(Call::Activity {
-                app: s("a"),
-                dt: 600,
-            })
-        );
-        assert_eq!(
-            call("GET", "/a/soapp", ""),
-            Ok(Call::Soapp {
-                app: s("a"),
-                dt: i64::MIN,
-            })
-        );
-        assert_eq!(
-            call("GET", "/a/soid/j%C3%B6hn%2Fx", ""),
-            Ok(Call::Soid {
-                app: s("a"),
-                id: s("jöhn/x"),
-            })
-        );
-        assert_eq!(
-            call("DELETE", "/a/killsoid/u", ""),
-            Ok(Call::Killsoid {
-                app: s("a"),
-                id: s("u"),
-            })
-        );
-        assert_eq!(
-            call("DELETE", "/a/killall", ""),
-            Ok(Call::Killall { app: s("a") })
-        );
+            (
+                "PUT",
+                "/a/create/u?ttl=abc",
+                " \n",
+                r#"Create(Create { app: "a", id: "u", ip: "", ttl: Some(-9223372036854775808), d: None, no_resave: false })"#,
+            ),
+            (
+                "GET",
+                "/a/get/t",
+                "ignored",
+                r#"Get { app: "a", token: "t" }"#,
+            ),
+            ("HEAD", "/a/get/t", "", r#"Get { app: "a", token: "t" }"#),
+            (
+                "POST",
+                "/a/set/t",
+                r#"{"k":null}"#,
+                r#"Set { app: "a", token: "t", d: [("k", None)] }"#,
+            ),
+            (
+                "DELETE",
+                "/a/kill/t",
+                "",
+                r#"Kill { app: "a", token: "t" }"#,
+            ),
+            (
+                "GET",
+                "/a/activity?dt=600",
+                "",
+                r#"Activity { app: "a", dt: 600 }"#,
+            ),
+            (
+                "GET",
+                "/a/soapp",
+                "",
+                r#"Soapp { app: "a", dt: -9223372036854775808 }"#,
+            ),
+            (
+                "GET",
+                "/a/soid/j%C3%B6hn%2Fx",
+                "",
+                r#"Soid { app: "a", id: "jöhn/x" }"#,
+            ),
+            (
+                "DELETE",
+                "/a/killsoid/u",
+                "",
+                r#"Killsoid { app: "a", id: "u" }"#,
+            ),
+            ("DELETE", "/a/killall", "", r#"Killall { app: "a" }"#),
+        ] {
+            let got = call(method, target, body).unwrap();
+            assert_eq!(format!("{got:?}"), parsed, "{method} {target}");
+        }
         assert_eq!(
             route("GET", "/a/get/t", None).unwrap().pattern(),
             "/{app}/get/{token}"

@@ -147,87 +147,51 @@ fn send(out: ResponseOutparam, answer: &Answer) {
     let _ = OutgoingBody::finish(body, None);
 }
 
-// --- the session calls: rest's types to the import's and back ---
+// --- the session calls: the import's types to the session logic's and back ---
 
-fn data_value(v: rest::Scalar) -> store::DataValue {
-    match v {
-        rest::Scalar::Text(s) => store::DataValue::Text(s),
-        rest::Scalar::Integer(i) => store::DataValue::Integer(i),
-        rest::Scalar::Float(f) => store::DataValue::Float(f),
-        rest::Scalar::Boolean(b) => store::DataValue::Boolean(b),
-    }
-}
+redis_sessions_core::wit_conversions!(store);
 
-fn data_input(d: rest::DataInput) -> store::DataInput {
-    d.into_iter().map(|(k, v)| (k, v.map(data_value))).collect()
-}
-
-fn scalar(v: store::DataValue) -> rest::Scalar {
-    match v {
-        store::DataValue::Text(s) => rest::Scalar::Text(s),
-        store::DataValue::Integer(i) => rest::Scalar::Integer(i),
-        store::DataValue::Float(f) => rest::Scalar::Float(f),
-        store::DataValue::Boolean(b) => rest::Scalar::Boolean(b),
-    }
-}
-
-fn session(s: store::Session) -> rest::Session {
-    rest::Session {
-        id: s.id,
-        r: s.r,
-        w: s.w,
-        ttl: s.ttl,
-        idle: s.idle,
-        ip: s.ip,
-        no_resave: s.no_resave,
-        d: s.d.into_iter().map(|(k, v)| (k, scalar(v))).collect(),
-    }
+fn data(d: rest::DataInput) -> store::DataInput {
+    d.into_iter().map(|(k, v)| (k, v.map(Into::into))).collect()
 }
 
 fn sessions(list: Vec<store::Session>) -> Vec<rest::Session> {
-    list.into_iter().map(session).collect()
+    list.into_iter().map(Into::into).collect()
 }
 
 /// What the client is told. The plug's `unavailable` text names the configuration key or
 /// the address and never a password, so it goes into the answer.
 fn failure(e: store::Error) -> Failure {
-    let invalid = |name, message| Failure::Invalid { name, message };
-    match e {
-        store::Error::MissingParameter(m) => invalid("missingParameter", m),
-        store::Error::InvalidFormat(m) => invalid("invalidFormat", m),
-        store::Error::InvalidValue(m) => invalid("invalidValue", m),
-        store::Error::Unavailable(m) => {
+    match rest::SessionError::from(e) {
+        rest::SessionError::Unavailable(m) => {
             eprintln!("Redis unavailable: {m}");
             Failure::Unavailable { detail: Some(m) }
         }
-        store::Error::Store(m) => {
+        rest::SessionError::Store(m) => {
             eprintln!("session call failed: {m}");
             Failure::Failed { name: "storeError" }
         }
+        invalid => Failure::Invalid {
+            name: invalid.name(),
+            message: invalid.to_string(),
+        },
     }
 }
 
 fn execute(call: Call) -> Result<Outcome, Failure> {
     Ok(match call {
         Call::Ping => Outcome::Pong(store::ping().map_err(failure)?),
-        Call::Create {
-            app,
-            id,
-            ip,
-            ttl,
-            d,
-            no_resave,
-        } => {
-            let d = d.map(data_input);
-            let token = store::create(&app, &id, &ip, ttl, d.as_deref(), no_resave);
+        Call::Create(c) => {
+            let d = c.d.map(data);
+            let token = store::create(&c.app, &c.id, &c.ip, c.ttl, d.as_deref(), c.no_resave);
             Outcome::Token(token.map_err(failure)?)
         }
         Call::Get { app, token } => {
-            Outcome::Session(store::get(&app, &token).map_err(failure)?.map(session))
+            Outcome::Session(store::get(&app, &token).map_err(failure)?.map(Into::into))
         }
         Call::Set { app, token, d } => {
-            let d = data_input(d);
-            Outcome::Session(store::set(&app, &token, &d).map_err(failure)?.map(session))
+            let session = store::set(&app, &token, &data(d)).map_err(failure)?;
+            Outcome::Session(session.map(Into::into))
         }
         Call::Kill { app, token } => Outcome::Killed(store::kill(&app, &token).map_err(failure)?),
         Call::Activity { app, dt } => {

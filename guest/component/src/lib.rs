@@ -11,7 +11,7 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use exports::redis_sessions::store::sessions::{DataInput, DataValue, Error, Guest, Session};
+use exports::redis_sessions::store::sessions::{self, DataInput, Error, Guest, Session};
 use redis_sessions::store::{config, redis};
 
 /// The imports as a [`core::Backend`]: the host's Redis, WASI clocks and WASI random.
@@ -79,53 +79,14 @@ fn store() -> SessionStore<Host> {
     SessionStore::new(Host, NAMESPACE.get_or_init(config::namespace))
 }
 
-fn error(e: core::SessionError) -> Error {
-    match e {
-        core::SessionError::MissingParameter(m) => Error::MissingParameter(m),
-        core::SessionError::InvalidFormat(m) => Error::InvalidFormat(m),
-        core::SessionError::InvalidValue(m) => Error::InvalidValue(m),
-        core::SessionError::Store(m) => Error::Store(m),
-        core::SessionError::Unavailable(m) => Error::Unavailable(m),
-    }
-}
-
-fn value_in(v: DataValue) -> core::DataValue {
-    match v {
-        DataValue::Text(s) => core::DataValue::Text(s),
-        DataValue::Integer(n) => core::DataValue::Integer(n),
-        DataValue::Float(f) => core::DataValue::Float(f),
-        DataValue::Boolean(b) => core::DataValue::Boolean(b),
-    }
-}
-
-fn value_out(v: core::DataValue) -> DataValue {
-    match v {
-        core::DataValue::Text(s) => DataValue::Text(s),
-        core::DataValue::Integer(n) => DataValue::Integer(n),
-        core::DataValue::Float(f) => DataValue::Float(f),
-        core::DataValue::Boolean(b) => DataValue::Boolean(b),
-    }
-}
+core::wit_conversions!(sessions);
 
 fn data_in(d: DataInput) -> core::DataInput {
-    d.into_iter().map(|(k, v)| (k, v.map(value_in))).collect()
-}
-
-fn session(s: core::Session) -> Session {
-    Session {
-        id: s.id,
-        r: s.r,
-        w: s.w,
-        ttl: s.ttl,
-        idle: s.idle,
-        ip: s.ip,
-        no_resave: s.no_resave,
-        d: s.d.into_iter().map(|(k, v)| (k, value_out(v))).collect(),
-    }
+    d.into_iter().map(|(k, v)| (k, v.map(Into::into))).collect()
 }
 
 fn sessions(list: Vec<core::Session>) -> Vec<Session> {
-    list.into_iter().map(session).collect()
+    list.into_iter().map(Into::into).collect()
 }
 
 struct Component;
@@ -142,53 +103,56 @@ impl Guest for Component {
         let d = d.map(data_in);
         store()
             .create(&app, &id, &ip, ttl, d.as_ref(), no_resave)
-            .map_err(error)
+            .map_err(Into::into)
     }
 
     fn get(app: String, token: String) -> Result<Option<Session>, Error> {
         store()
             .get(&app, &token)
-            .map(|s| s.map(session))
-            .map_err(error)
+            .map(|s| s.map(Into::into))
+            .map_err(Into::into)
     }
 
     fn set(app: String, token: String, d: DataInput) -> Result<Option<Session>, Error> {
         store()
             .set(&app, &token, &data_in(d))
-            .map(|s| s.map(session))
-            .map_err(error)
+            .map(|s| s.map(Into::into))
+            .map_err(Into::into)
     }
 
     fn kill(app: String, token: String) -> Result<u64, Error> {
-        store().kill(&app, &token).map_err(error)
+        store().kill(&app, &token).map_err(Into::into)
     }
 
     fn activity(app: String, delta_time: i64) -> Result<u64, Error> {
-        store().activity(&app, delta_time).map_err(error)
+        store().activity(&app, delta_time).map_err(Into::into)
     }
 
     fn soid(app: String, id: String) -> Result<Vec<Session>, Error> {
-        store().soid(&app, &id).map(sessions).map_err(error)
+        store().soid(&app, &id).map(sessions).map_err(Into::into)
     }
 
     fn killsoid(app: String, id: String) -> Result<u64, Error> {
-        store().killsoid(&app, &id).map_err(error)
+        store().killsoid(&app, &id).map_err(Into::into)
     }
 
     fn soapp(app: String, delta_time: i64) -> Result<Vec<Session>, Error> {
-        store().soapp(&app, delta_time).map(sessions).map_err(error)
+        store()
+            .soapp(&app, delta_time)
+            .map(sessions)
+            .map_err(Into::into)
     }
 
     fn killall(app: String) -> Result<u64, Error> {
-        store().killall(&app).map_err(error)
+        store().killall(&app).map_err(Into::into)
     }
 
     fn wipe() -> Result<u64, Error> {
-        store().wipe().map_err(error)
+        store().wipe().map_err(Into::into)
     }
 
     fn ping() -> Result<String, Error> {
-        store().ping().map_err(error)
+        store().ping().map_err(Into::into)
     }
 }
 

@@ -25,6 +25,23 @@ pub type Data = Vec<(String, DataValue)>;
 /// Data given to `create` or `set`: `None` (JSON null) deletes the key.
 pub type DataInput = Vec<(String, Option<DataValue>)>;
 
+/// `d` as a JSON object, keys in stored order.
+pub fn data_to_json(d: &[(String, DataValue)]) -> Value {
+    let map = d
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                DataValue::Text(s) => Value::String(s.clone()),
+                DataValue::Integer(i) => Value::from(*i),
+                DataValue::Float(f) => Value::from(*f),
+                DataValue::Boolean(b) => Value::Bool(*b),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(map)
+}
+
 /// A stored value: one the API carries, or raw JSON it does not (kept as it was).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoredValue {

@@ -20,6 +20,7 @@ pub mod scripts;
 pub mod session;
 pub mod token;
 pub mod validate;
+mod wit;
 
 pub use backend::{Backend, BackendError, Command, Reply};
 pub use data::{Data, DataInput, DataValue};

@@ -200,20 +200,17 @@ impl<B: Backend> SessionStore<B> {
         let mut fields = take_fields(&mut array("set", reply)?.into_iter());
         for _ in 0..MAX_SET_ATTEMPTS {
             let now = self.backend.now();
-            let Some(mut read) = session::prepare(&fields, now)? else {
+            let Some(merge) = session::merge(&fields, now, d)? else {
                 return Ok(None);
             };
-            read.stored.merge(d);
-            let new_d = if read.stored.is_empty() {
-                String::new()
-            } else {
-                read.stored.to_js_json()
-            };
-            let (had_d, old_d) = match &fields[4] {
-                Some(old) => ("1", old.clone()),
-                None => ("0", Vec::new()),
-            };
-            let args = command![now, app, token, had_d, old_d, new_d];
+            let args = command![
+                now,
+                app,
+                token,
+                merge.had_d,
+                merge.old_d.as_slice(),
+                &merge.new_d
+            ];
             let mut replies = array("set", self.run(&scripts::SET, &keys, args)?)?.into_iter();
             let status = replies.next().and_then(|r| r.integer());
             let w = replies.next().and_then(|r| r.integer());
@@ -224,7 +221,7 @@ impl<B: Backend> SessionStore<B> {
                         return Err(unexpected("set", &fields));
                     };
                     written.session.w = w.max(0) as u64;
-                    written.session.d = read.stored.visible();
+                    written.session.d = merge.read.stored.visible();
                     return Ok(Some(written.session));
                 }
                 (Some(0), _) => return Ok(None),

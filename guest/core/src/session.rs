@@ -1,7 +1,8 @@
 //! A session as node returns it, made from its hash fields (node's `_prepareSession`).
 
-use crate::data::{Data, StoredData};
+use crate::data::{Data, DataInput, StoredData};
 use crate::error::SessionError;
+use serde_json::{Map, Value};
 
 /// A live session.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,26 @@ pub struct Session {
     pub ip: String,
     pub no_resave: bool,
     pub d: Data,
+}
+
+impl Session {
+    /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("id".into(), self.id.clone().into());
+        o.insert("r".into(), self.r.into());
+        o.insert("w".into(), self.w.into());
+        o.insert("ttl".into(), self.ttl.into());
+        o.insert("idle".into(), self.idle.into());
+        o.insert("ip".into(), self.ip.clone().into());
+        if self.no_resave {
+            o.insert("no_resave".into(), true.into());
+        }
+        if !self.d.is_empty() {
+            o.insert("d".into(), crate::data::data_to_json(&self.d));
+        }
+        Value::Object(o)
+    }
 }
 
 /// The 8 fields of [`crate::keys::SESSION_FIELDS`], as Redis returned them.
@@ -74,6 +95,43 @@ pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, SessionErr
         d: stored.visible(),
     };
     Ok(Some(Prepared { session, stored }))
+}
+
+/// `set`'s write, planned from the fields read at `now` and the caller's `d`: what the
+/// compare-and-set script is given besides the keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merge {
+    /// The session as read, `d` merged.
+    pub read: Prepared,
+    /// `"1"` when the hash had a `d` field, else `"0"`.
+    pub had_d: &'static str,
+    /// The `d` bytes read: the script writes only while they are still there.
+    pub old_d: Vec<u8>,
+    /// The merged `d` as node's JSON; empty when no key is left.
+    pub new_d: String,
+}
+
+/// Plans `set`'s write: `None` when the session is missing or expired.
+pub fn merge(fields: &Fields, now: i64, d: &DataInput) -> Result<Option<Merge>, SessionError> {
+    let Some(mut read) = prepare(fields, now)? else {
+        return Ok(None);
+    };
+    read.stored.merge(d);
+    let new_d = if read.stored.is_empty() {
+        String::new()
+    } else {
+        read.stored.to_js_json()
+    };
+    let (had_d, old_d) = match &fields[4] {
+        Some(old) => ("1", old.clone()),
+        None => ("0", Vec::new()),
+    };
+    Ok(Some(Merge {
+        read,
+        had_d,
+        old_d,
+        new_d,
+    }))
 }
 
 #[cfg(test)]
@@ -166,5 +224,39 @@ mod tests {
             .unwrap()
             .session;
         assert_eq!(s.ttl, 12);
+    }
+
+    /// A session with every kind of value in `d`.
+    fn sample() -> Session {
+        Session {
+            id: "user1".into(),
+            r: 3,
+            w: 2,
+            ttl: 3600,
+            idle: 0,
+            ip: "::1".into(),
+            no_resave: false,
+            d: vec![
+                ("a".into(), DataValue::Integer(1)),
+                ("c".into(), DataValue::Text("x".into())),
+                ("f".into(), DataValue::Float(0.5)),
+                ("b".into(), DataValue::Boolean(false)),
+            ],
+        }
+    }
+
+    #[test]
+    fn node_shape_json() {
+        let mut s = sample();
+        assert_eq!(
+            s.to_json().to_string(),
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","d":{"a":1,"c":"x","f":0.5,"b":false}}"#
+        );
+        s.no_resave = true;
+        s.d.clear();
+        assert_eq!(
+            s.to_json().to_string(),
+            r#"{"id":"user1","r":3,"w":2,"ttl":3600,"idle":0,"ip":"::1","no_resave":true}"#
+        );
     }
 }

@@ -43,43 +43,54 @@ impl Env {
     }
 }
 
-struct Memory(Rc<MemoryStore>, Env);
-struct Real(Redis, Env);
+/// What a side runs commands on: the embedded store or the real Redis.
+trait Server {
+    fn run(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError>;
+    #[allow(clippy::type_complexity, reason = "the store's own transaction type")]
+    fn multi(
+        &mut self,
+        commands: &[Vec<Vec<u8>>],
+    ) -> Result<Vec<Result<Value, ServerError>>, ServerError>;
+}
 
-impl Backend for Memory {
-    fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
-        result(self.0.execute(&command))
+impl Server for Rc<MemoryStore> {
+    fn run(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
+        self.execute(command)
     }
-    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        self.0.pipeline(&commands).into_iter().map(result).collect()
-    }
-    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        let replies = self
-            .0
-            .transaction(&commands)
-            .map_err(|e| BackendError::Server(e.0))?;
-        replies.into_iter().map(result).collect()
-    }
-    fn now(&self) -> i64 {
-        self.1.now.get()
-    }
-    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
-        self.1.fill(buf);
-        Ok(())
+    fn multi(
+        &mut self,
+        commands: &[Vec<Vec<u8>>],
+    ) -> Result<Vec<Result<Value, ServerError>>, ServerError> {
+        self.transaction(commands)
     }
 }
 
-impl Backend for Real {
+impl Server for Redis {
+    fn run(&mut self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
+        self.call(command)
+    }
+    fn multi(
+        &mut self,
+        commands: &[Vec<Vec<u8>>],
+    ) -> Result<Vec<Result<Value, ServerError>>, ServerError> {
+        self.transaction(commands)
+    }
+}
+
+/// One side: its server, its clock and its bytes.
+struct Side<S>(S, Env);
+
+impl<S: Server> Backend for Side<S> {
     fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
-        result(self.0.call(&command))
+        result(self.0.run(&command))
     }
     fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        commands.iter().map(|c| result(self.0.call(c))).collect()
+        commands.iter().map(|c| result(self.0.run(c))).collect()
     }
     fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
         let replies = self
             .0
-            .transaction(&commands)
+            .multi(&commands)
             .map_err(|e| BackendError::Server(e.0))?;
         replies.into_iter().map(result).collect()
     }
@@ -111,8 +122,8 @@ fn session_methods_match_redis() {
         now: now.clone(),
         seed,
     };
-    let mut mem = SessionStore::new(Memory(store.clone(), env(0x9e37_79b9_7f4a_7c15)), "rs");
-    let mut real = SessionStore::new(Real(redis(&server), env(0x9e37_79b9_7f4a_7c15)), "rs");
+    let mut mem = SessionStore::new(Side(store.clone(), env(0x9e37_79b9_7f4a_7c15)), "rs");
+    let mut real = SessionStore::new(Side(redis(&server), env(0x9e37_79b9_7f4a_7c15)), "rs");
 
     let d = vec![
         ("plan".to_owned(), Some(DataValue::Text("pro".into()))),

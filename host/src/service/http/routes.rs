@@ -1,17 +1,17 @@
 //! rest-sessions 2.0.1's routes: one handler for all of them. The table, the parsing of
 //! the path, the query and the body, and the rendering are `redis-sessions-rest`'s, shared
 //! with the `wasi:http` front; this file runs the parsed call on the tenant's
-//! [`Sessions`].
+//! [`crate::Sessions`].
 
 use super::error::ApiError;
 use super::response::answer_response;
 use super::state::TenantSessions;
-use crate::{Sessions, json};
+use crate::service::calls;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use redis_sessions_rest::{self as rest, Call, Failure, Outcome};
+use redis_sessions_rest::{self as rest, Failure};
 
 /// The route pattern a request matched (e.g. `/{app}/get/{token}`), left on the response
 /// for the request log: tokens never reach the log.
@@ -43,7 +43,10 @@ pub(super) async fn handle(TenantSessions(s): TenantSessions, request: Request) 
         Bytes::new()
     };
     let response = match route.call(&body) {
-        Ok(call) => answer_response(rest::answer(execute(&s, call).await)),
+        Ok(call) => {
+            let outcome = calls::execute(&s, call).await.map_err(Failure::from);
+            answer_response(rest::answer(outcome))
+        }
         Err(e) => ApiError::from(e).into_response(),
     };
     with_pattern(response, pattern)
@@ -52,37 +55,4 @@ pub(super) async fn handle(TenantSessions(s): TenantSessions, request: Request) 
 fn with_pattern(mut response: Response, pattern: &'static str) -> Response {
     response.extensions_mut().insert(RoutePattern(pattern));
     response
-}
-
-/// Runs one call on the tenant's store.
-async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Failure> {
-    Ok(match call {
-        Call::Ping => Outcome::Pong(s.ping().await?),
-        Call::Create {
-            app,
-            id,
-            ip,
-            ttl,
-            d,
-            no_resave,
-        } => {
-            let d = d.map(json::input_from_rest);
-            Outcome::Token(s.create(&app, &id, &ip, ttl, d.as_ref(), no_resave).await?)
-        }
-        Call::Get { app, token } => Outcome::Session(s.get(&app, &token).await?.map(Into::into)),
-        Call::Set { app, token, d } => {
-            let d = json::input_from_rest(d);
-            Outcome::Session(s.set(&app, &token, &d).await?.map(Into::into))
-        }
-        Call::Kill { app, token } => Outcome::Killed(s.kill(&app, &token).await?),
-        Call::Activity { app, dt } => Outcome::Activity(s.activity(&app, dt).await?),
-        Call::Soapp { app, dt } => Outcome::Sessions(sessions(s.soapp(&app, dt).await?)),
-        Call::Soid { app, id } => Outcome::Sessions(sessions(s.soid(&app, &id).await?)),
-        Call::Killsoid { app, id } => Outcome::Killed(s.killsoid(&app, &id).await?),
-        Call::Killall { app } => Outcome::Killed(s.killall(&app).await?),
-    })
-}
-
-fn sessions(list: Vec<crate::Session>) -> Vec<rest::Session> {
-    list.into_iter().map(Into::into).collect()
 }

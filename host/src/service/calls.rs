@@ -1,0 +1,29 @@
+//! One parsed rest-sessions call run on a [`Sessions`]: shared by the HTTP routes and the
+//! CLI, which differ only in how they render the [`Outcome`].
+
+use crate::{Error, Sessions, json};
+use redis_sessions_rest::{Call, Outcome};
+
+/// Runs `call` on `s`.
+pub(crate) async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Error> {
+    let sessions = |list: Vec<crate::Session>| list.into_iter().map(Into::into).collect();
+    Ok(match call {
+        Call::Ping => Outcome::Pong(s.ping().await?),
+        Call::Create(c) => {
+            let d = c.d.map(json::input_from_rest);
+            let token = s.create(&c.app, &c.id, &c.ip, c.ttl, d.as_ref(), c.no_resave);
+            Outcome::Token(token.await?)
+        }
+        Call::Get { app, token } => Outcome::Session(s.get(&app, &token).await?.map(Into::into)),
+        Call::Set { app, token, d } => {
+            let d = json::input_from_rest(d);
+            Outcome::Session(s.set(&app, &token, &d).await?.map(Into::into))
+        }
+        Call::Kill { app, token } => Outcome::Killed(s.kill(&app, &token).await?),
+        Call::Activity { app, dt } => Outcome::Activity(s.activity(&app, dt).await?),
+        Call::Soapp { app, dt } => Outcome::Sessions(sessions(s.soapp(&app, dt).await?)),
+        Call::Soid { app, id } => Outcome::Sessions(sessions(s.soid(&app, &id).await?)),
+        Call::Killsoid { app, id } => Outcome::Killed(s.killsoid(&app, &id).await?),
+        Call::Killall { app } => Outcome::Killed(s.killall(&app).await?),
+    })
+}
