@@ -1,5 +1,5 @@
 # The commands people and CI share.
-.PHONY: setup build test interop lint guest wasm test-runtimes
+.PHONY: setup build test interop lint guest wasm wit test-runtimes
 
 setup:   ## the wasm32-wasip2 target and redis-server, when missing
 	scripts/setup
@@ -27,8 +27,12 @@ lint:   ## formatting, clippy (host and guest), no module import cycles
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest
 
-wasm:   ## target/wasm/: the session component, and it composed with the HTTP front and the sockets plug
+wasm:   ## target/wasm/: the session component, its compositions with the HTTP front and a plug, the WIT package
 	scripts/build-wasm
+
+wit:   ## only the WIT as a binary package: target/wasm/redis-sessions-wit.wasm
+	eval "$$(scripts/setup-runtimes)" && mkdir -p target/wasm && \
+	  "$$WASM_TOOLS" component wit wit --wasm -o target/wasm/redis-sessions-wit.wasm
 
 test-runtimes: setup   ## the HTTP suite against `wasmtime serve` of the composition (installs wasmtime 49 + wac)
 	scripts/test-runtimes

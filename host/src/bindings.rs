@@ -9,7 +9,12 @@ wasmtime::component::bindgen!({
     imports: { default: async },
     exports: { default: async },
     additional_derives: [PartialEq],
+    // The world's WASI imports are wasmtime-wasi's, linked by `wasmtime_wasi::p2`.
+    with: {
+        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        "wasi:random": wasmtime_wasi::p2::bindings::random,
+    },
 });
 
-pub use self::exports::redis_sessions::store::sessions;
-pub use self::redis_sessions::store::{config, redis};
+pub use self::exports::redis_sessions::sessions::sessions;
+pub use self::redis_sessions::redis::{config, redis};

@@ -111,7 +111,7 @@ macro_rules! call {
         let mut instance = $self.pool.checkout().await?;
         let result = instance
             .bindings
-            .redis_sessions_store_sessions()
+            .redis_sessions_sessions_sessions()
             .$method(&mut instance.store, $($arg),*)
             .await;
         $self.pool.finish(instance, result)

@@ -1,5 +1,5 @@
 //! The `wasi:http` front: rest-sessions 2.0.1's HTTP API as a component that exports
-//! `wasi:http/incoming-handler` and imports the session API (`redis-sessions:store/sessions`).
+//! `wasi:http/incoming-handler` and imports the session API (`redis-sessions:sessions/sessions`).
 //!
 //! Routing, parsing and rendering are `redis-sessions-rest`'s, the same code the wasmtime
 //! host's service runs, so both answer alike; this file only moves bytes between
@@ -26,7 +26,7 @@ wit_bindgen::generate!({
 });
 
 use exports::wasi::http::incoming_handler::Guest;
-use redis_sessions::store::sessions as store;
+use redis_sessions::sessions::sessions as store;
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };

@@ -4,17 +4,20 @@
 use redis_sessions_core as core;
 use redis_sessions_core::{BackendError, Command, Reply, SessionStore};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 wit_bindgen::generate!({
     world: "session-store",
     path: "../../wit",
+    // The imports are other packages' (the capability's, WASI's): generate them here.
+    generate_all,
 });
 
-use exports::redis_sessions::store::sessions::{self, DataInput, Error, Guest, Session};
-use redis_sessions::store::{config, redis};
+use exports::redis_sessions::sessions::sessions::{self, DataInput, Error, Guest, Session};
+use redis_sessions::redis::{config, redis};
+use wasi::clocks::wall_clock;
+use wasi::random::random;
 
-/// The imports as a [`core::Backend`]: the host's Redis, WASI clocks and WASI random.
+/// The imports as a [`core::Backend`]: Redis, the wall clock and randomness.
 struct Host;
 
 fn reply(r: redis::Reply) -> Reply {
@@ -61,15 +64,21 @@ impl core::Backend for Host {
     }
 
     fn now(&self) -> i64 {
-        // wasi:clocks/wall-clock, which the host controls.
-        let since_epoch = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+        // The world's wasi:clocks/wall-clock, which the host controls.
+        i64::try_from(wall_clock::now().seconds).unwrap_or(i64::MAX)
     }
 
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
-        getrandom::fill(buf).map_err(|e| BackendError::Server(format!("wasi:random: {e}")))
+        let bytes = random::get_random_bytes(buf.len() as u64);
+        if bytes.len() != buf.len() {
+            return Err(BackendError::Server(format!(
+                "wasi:random gave {} bytes for {}",
+                bytes.len(),
+                buf.len()
+            )));
+        }
+        buf.copy_from_slice(&bytes);
+        Ok(())
     }
 }
 

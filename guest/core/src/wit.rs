@@ -14,7 +14,7 @@
 /// scope at the call:
 ///
 /// ```ignore
-/// use exports::redis_sessions::store::sessions as wit;
+/// use exports::redis_sessions::sessions::sessions as wit;
 /// redis_sessions_core::wit_conversions!(wit);
 /// ```
 #[macro_export]

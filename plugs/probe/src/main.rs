@@ -19,8 +19,8 @@ wit_bindgen::generate!({
         package redis-sessions:plug-probe;
 
         world probe {
-            import redis-sessions:store/redis@0.1.0;
-            import redis-sessions:store/config@0.1.0;
+            import redis-sessions:redis/redis@0.1.0;
+            import redis-sessions:redis/config@0.1.0;
         }
     "#,
     path: "../../wit",
@@ -28,7 +28,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use redis_sessions::store::{config, redis};
+use redis_sessions::redis::{config, redis};
 
 fn element(e: &redis::Element) -> String {
     match e {

@@ -1,5 +1,5 @@
 //! The `wasi:sockets` plug: a component that exports the `redis` capability (and the
-//! `config` namespace) of `redis-sessions:store`, speaking RESP2 to Redis over TCP itself.
+//! `config` namespace) of `redis-sessions:redis`, speaking RESP2 to Redis over TCP itself.
 //!
 //! Composed with the session component (`wac plug session.wasm --plug this.wasm`), it
 //! lets any runtime with `wasi:sockets` and `wasi:config` run redis-sessions without a
@@ -28,8 +28,8 @@ wit_bindgen::generate!({
 
         world plug {
             import wasi:config/store@0.2.0-rc.1;
-            export redis-sessions:store/redis@0.1.0;
-            export redis-sessions:store/config@0.1.0;
+            export redis-sessions:redis/redis@0.1.0;
+            export redis-sessions:redis/config@0.1.0;
         }
     "#,
     path: ["../../wit", "wit/deps/config"],
@@ -37,7 +37,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::store::{config, redis};
+use exports::redis_sessions::redis::{config, redis};
 use wasi::config::store;
 
 /// The configuration key holding the Redis URL.

@@ -6,10 +6,14 @@
 //! - `kill`: allocates without bound (the memory limit must stop it).
 //! - `killall`: traps.
 
-wit_bindgen::generate!({ world: "session-store", path: "../../../wit" });
+wit_bindgen::generate!({
+    world: "session-store",
+    path: "../../../wit",
+    generate_all,
+});
 
-use exports::redis_sessions::store::sessions::{DataInput, Error, Guest, Session};
-use redis_sessions::store::redis::{self, Reply};
+use exports::redis_sessions::sessions::sessions::{DataInput, Error, Guest, Session};
+use redis_sessions::redis::redis::{self, Reply};
 
 fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.as_bytes().to_vec()).collect()
@@ -78,9 +82,11 @@ impl Guest for Hostile {
     }
 
     fn kill(_: String, _: String) -> Result<u64, Error> {
+        // Reserved, not written: memory grows at once, so the memory limit is hit long
+        // before the CPU limit, however loaded the machine.
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            hoard.push(vec![1; 1 << 20]);
+            hoard.push(Vec::with_capacity(1 << 22));
             std::hint::black_box(&hoard);
         }
     }
