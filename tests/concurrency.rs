@@ -5,10 +5,11 @@
 mod common;
 
 use common::{T0, TestStore, d};
-use redis_sessions::ManualClock;
+use redis_sessions::{Limits, ManualClock, Sessions};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 const APP: &str = "myapp";
 
@@ -125,6 +126,62 @@ async fn concurrent_creates_for_one_user_are_all_listed(server: TestStore) {
     assert_eq!(s.soid(APP, "many").await.unwrap().len(), 100);
     assert_eq!(s.activity(APP, 600).await.unwrap(), 1);
     assert_eq!(s.killsoid(APP, "many").await.unwrap(), 100);
+}
+
+/// Calls that gave up (their futures dropped while Redis was paused) free their instances'
+/// slots and wake the calls queued behind them: a queued call runs as soon as Redis answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_calls_wake_the_queued_ones() {
+    let server = common::RedisServer::start();
+    let limits = Limits {
+        max_instances: 2,
+        ..Limits::default()
+    };
+    let s = Sessions::builder()
+        .runtime(common::runtime())
+        .limits(limits)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    s.ping().await.unwrap();
+    let pause = Duration::from_secs(3);
+    let mut raw = server.raw().await;
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(pause.as_millis() as u64)
+        .arg("ALL")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let paused_at = Instant::now();
+    // Two callers take both instances and give up after 1 s (their futures are dropped);
+    // a third, queued behind them meanwhile, must get an instance then.
+    let give_up = |s: Sessions| async move {
+        let token = "t".repeat(64);
+        let call = s.get(APP, &token);
+        tokio::time::timeout(Duration::from_secs(1), call)
+            .await
+            .is_err()
+    };
+    let queued = {
+        let s = s.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::timeout(Duration::from_secs(20), s.ping()).await
+        }
+    };
+    let (a, b, third) = tokio::join!(give_up(s.clone()), give_up(s.clone()), queued);
+    assert!(
+        a && b,
+        "the calls were expected to still wait on the paused Redis"
+    );
+    let third = third.expect("the queued call was never woken");
+    assert_eq!(third.unwrap(), "PONG");
+    let late = paused_at.elapsed().saturating_sub(pause);
+    assert!(
+        late < Duration::from_secs(1),
+        "answered {late:?} after Redis resumed"
+    );
 }
 
 crate::on_both_backends!(

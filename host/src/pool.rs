@@ -4,7 +4,8 @@
 //! ~50 µs) and puts it back afterwards, so concurrent calls run in parallel and none pays
 //! for instantiation in the steady state. At most [`Limits::max_instances`] exist at once;
 //! a call beyond waits for one. Each call runs under the memory and CPU limits; an instance
-//! that traps or hits a limit is dropped, never reused.
+//! that traps or hits a limit, or whose call was dropped mid-way, is dropped, never reused,
+//! and its slot goes to the next waiting call.
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
@@ -92,10 +93,16 @@ impl Pool {
             if let Some(instance) = self.lock_idle().pop() {
                 break instance;
             }
-            if let Ok(slot) = self.slots.clone().try_acquire_owned() {
-                break self.instantiate(slot).await?;
+            // Waits for a returned instance or a free slot: a call dropped mid-way (its
+            // client gave up) drops its instance, which frees a slot without returning.
+            tokio::select! {
+                slot = self.slots.clone().acquire_owned() => {
+                    // The semaphore is never closed.
+                    let Ok(slot) = slot else { continue };
+                    break self.instantiate(slot).await?;
+                }
+                () = returned => {}
             }
-            returned.await;
         };
         instance.store.data_mut().cpu.start();
         instance.store.set_epoch_deadline(1);
