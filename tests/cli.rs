@@ -230,3 +230,24 @@ fn namespace_flag_and_env_select_the_key_prefix() {
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "PONG\n");
 }
+
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let server = RedisServer::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+        .args(["soapp", "myapp"])
+        .env("REDIS_URL", server.url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the command has anything to print (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "not a word on stderr"
+    );
+}

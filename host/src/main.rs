@@ -105,15 +105,27 @@ fn main() -> ExitCode {
                 }
             });
             match result {
-                Ok(output) => {
-                    println!("{output}");
-                    ExitCode::SUCCESS
-                }
+                Ok(output) => print_output(&output),
                 Err(e) => {
                     eprintln!("{}", e.to_json());
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// Prints a call's output. A reader that stopped reading (`| head`) is no error: the
+/// process exits as command-line tools killed by SIGPIPE do, status 141, without a word.
+fn print_output(output: &cli::Output) -> ExitCode {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{output}").and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(141),
+        Err(e) => {
+            eprintln!("redis-sessions: cannot write the output: {e}");
+            ExitCode::FAILURE
         }
     }
 }
