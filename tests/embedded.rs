@@ -210,6 +210,39 @@ fn one_shot_calls_with_data_share_the_file() {
     assert!(one_line(&err).contains("invalidFormat"), "{err}");
 }
 
+#[tokio::test]
+async fn a_file_in_use_by_a_server_is_refused_to_a_second_process() {
+    let dir = TempDir::new("held");
+    let data = dir.file();
+    let data_arg = data.to_str().unwrap();
+    let (child, _base) = serve(&["--data", data_arg]);
+    let pid = child.id();
+    let (code, out, err) = run(&["--data", data_arg, "get", "myapp", &"t".repeat(64)]);
+    assert_eq!((code, out.as_str()), (Some(1), ""), "{err}");
+    let line: Value = serde_json::from_str(one_line(&err)).unwrap();
+    assert_eq!(line["name"], "dataFileError");
+    assert_eq!(
+        line["message"],
+        format!("the data file {data_arg} is in use by another redis-sessions process (pid {pid})")
+    );
+    let second = command()
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--data", data_arg])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "a second server started: {log}");
+    assert!(
+        log.contains("is in use by another redis-sessions process"),
+        "{log}"
+    );
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+    let (code, _, err) = run(&["--data", data_arg, "get", "myapp", &"t".repeat(64)]);
+    assert_eq!(code, Some(0), "free again once the server is gone: {err}");
+}
+
 #[test]
 fn data_with_a_redis_url_is_a_clear_error() {
     let dir = TempDir::new("conflict");
@@ -268,7 +301,12 @@ fn an_unwritable_data_file_is_an_error_at_start() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1));
     let line = err.lines().last().unwrap_or_default();
-    assert!(line.contains("cannot write the data file"), "{err}");
+    // The first thing it writes is the lock file beside the data file.
+    assert!(
+        line.contains("cannot lock the data file /nonexistent-dir/sessions.rsdb")
+            && line.contains("No such file or directory"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -300,7 +300,7 @@ pub async fn tenants(command: &TenantsCommand) -> Result<String, TenantsError> {
 /// Runs one command on the embedded store kept in `file` (read when it exists, written
 /// back after the call).
 pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Output, CallError> {
-    let store = data_file::open(file)?;
+    let (store, _held) = data_file::open(file)?;
     let sessions = Sessions::builder()
         .namespace(namespace)
         .build_with(store.clone())?;

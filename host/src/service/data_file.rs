@@ -1,7 +1,12 @@
 //! `--data FILE`: the embedded store kept in a file, shared by `serve` and the one-shot
-//! commands. Loaded at start; snapshots written atomically by the store's `save`.
+//! commands. Loaded at start; snapshots written atomically by the store's `save`, readable
+//! by the owner only (`0600`). A process using the file holds an exclusive lock on
+//! `FILE.lock` meanwhile, so a second server or a one-shot command on the same file fails
+//! at once instead of one erasing the other's writes.
 
 use redis_sessions_memory::{MemoryStore, SnapshotError};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,18 +24,76 @@ pub enum DataFileError {
         path: PathBuf,
         source: SnapshotError,
     },
+    #[error(
+        "the data file {} is in use by another redis-sessions process{}",
+        path.display(),
+        holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    InUse { path: PathBuf, holder: Option<u32> },
+    #[error("cannot lock the data file {} ({}): {source}", path.display(), lock.display())]
+    Lock {
+        path: PathBuf,
+        lock: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// The embedded store kept in `file`: read from it when it exists, else empty.
-pub fn open(file: &Path) -> Result<Arc<MemoryStore>, DataFileError> {
-    match MemoryStore::load(file) {
-        Ok(store) => Ok(Arc::new(store)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Arc::new(MemoryStore::new())),
-        Err(source) => Err(DataFileError::Load {
-            path: file.to_owned(),
-            source,
-        }),
+/// The exclusive hold on a data file, released when dropped (or when the process ends).
+#[derive(Debug)]
+pub struct DataFileLock {
+    _file: File,
+}
+
+/// Takes the exclusive hold on `file`, through `FILE.lock` (the data file itself is
+/// replaced at every snapshot, so it cannot carry the lock). The lock file holds the pid.
+pub fn lock(file: &Path) -> Result<DataFileLock, DataFileError> {
+    let mut lock_path = file.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let failed = |source| DataFileError::Lock {
+        path: file.to_owned(),
+        lock: lock_path.clone(),
+        source,
+    };
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut lock_file = options.open(&lock_path).map_err(failed)?;
+    match lock_file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            // Best effort: the pid helps the operator, its absence changes nothing.
+            let _ = lock_file.read_to_string(&mut holder);
+            return Err(DataFileError::InUse {
+                path: file.to_owned(),
+                holder: holder.trim().parse().ok(),
+            });
+        }
+        Err(TryLockError::Error(e)) => return Err(failed(e)),
     }
+    lock_file.set_len(0).map_err(failed)?;
+    lock_file.rewind().map_err(failed)?;
+    write!(lock_file, "{}", std::process::id()).map_err(failed)?;
+    Ok(DataFileLock { _file: lock_file })
+}
+
+/// The embedded store kept in `file`, held exclusively for as long as the returned lock
+/// lives: read from the file when it exists, else empty.
+pub fn open(file: &Path) -> Result<(Arc<MemoryStore>, DataFileLock), DataFileError> {
+    let held = lock(file)?;
+    let store = match MemoryStore::load(file) {
+        Ok(store) => store,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryStore::new(),
+        Err(source) => {
+            return Err(DataFileError::Load {
+                path: file.to_owned(),
+                source,
+            });
+        }
+    };
+    Ok((Arc::new(store), held))
 }
 
 /// Writes a snapshot of `store` to `file`, off the async threads (it fsyncs).
@@ -79,6 +142,34 @@ mod tests {
         std::fs::write(&corrupt, b"not a snapshot").unwrap();
         let e = open(&corrupt).err().unwrap().to_string();
         assert!(e.contains("cannot load the data file"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_file_is_the_owners_alone_and_held_by_one_process() {
+        let dir = std::env::temp_dir().join(format!("rs-data-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sessions.rsdb");
+        let (store, held) = open(&file).unwrap();
+        save(&store, &file).await.unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&file), 0o600);
+            assert_eq!(mode(&dir.join("sessions.rsdb.lock")), 0o600);
+        }
+        // A second hold (as a second process would take) is refused, naming the holder.
+        let e = open(&file).err().unwrap().to_string();
+        let pid = std::process::id();
+        assert!(
+            e.contains(&format!(
+                "is in use by another redis-sessions process (pid {pid})"
+            )),
+            "{e}"
+        );
+        drop(held);
+        assert!(open(&file).is_ok(), "released with its holder");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

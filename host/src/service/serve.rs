@@ -81,23 +81,23 @@ pub async fn run(
         }
         StoreChoice::Embedded { data } => data.as_deref(),
     };
-    let store = match data {
+    let (store, _held) = match data {
         Some(file) => {
-            let store = data_file::open(file)?;
+            let (store, held) = data_file::open(file)?;
             // Fails now, not at the first snapshot, when the file cannot be written.
             data_file::save(&store, file).await?;
             tracing::info!(
                 "no Redis configured: using the embedded store (kept in {})",
                 file.display()
             );
-            store
+            (store, Some(held))
         }
         None => {
             tracing::info!(
                 "no Redis configured: using the embedded store (in memory; --data FILE keeps \
                  it across restarts)"
             );
-            std::sync::Arc::default()
+            (std::sync::Arc::default(), None)
         }
     };
     let sessions = Sessions::builder()
