@@ -325,3 +325,102 @@ fn tenants_need_redis() {
     assert_eq!(out.status.code(), Some(1));
     assert!(one_line(&err).contains("--tenants needs Redis"), "{err}");
 }
+
+/// A client that sends part of a request's headers and then nothing.
+fn dribble(base: &str) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    stream
+}
+
+/// Whether the server has closed `stream` (EOF or reset) within `wait`.
+fn closed_within(mut stream: &std::net::TcpStream, wait: Duration) -> bool {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0; 256];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_excess_connections_refused() {
+    let (child, base) = serve(&["--header-timeout", "1", "--max-connections", "25"]);
+    let ping = || async {
+        let got = reqwest::get(format!("{base}/ping")).await.unwrap();
+        got.text().await.unwrap()
+    };
+    // 20 clients that never finish their headers leave room for others.
+    let slow: Vec<_> = (0..20).map(|_| dribble(&base)).collect();
+    let start = Instant::now();
+    assert_eq!(ping().await, "PONG");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    // Past the limit, connections are closed at once.
+    let excess: Vec<_> = (0..10).map(|_| dribble(&base)).collect();
+    let refused = excess
+        .iter()
+        .filter(|s| closed_within(s, Duration::from_millis(500)))
+        .count();
+    assert!(
+        refused >= 5,
+        "only {refused} of 10 connections past the limit were closed"
+    );
+    // The header timeout closes every slow client.
+    for s in &slow {
+        assert!(
+            closed_within(s, Duration::from_secs(3)),
+            "a slow client is still connected"
+        );
+    }
+    assert_eq!(ping().await, "PONG");
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_with_a_half_open_client_stops_within_the_deadline_and_loses_nothing() {
+    let dir = TempDir::new("deadline");
+    let data = dir.file();
+    let data_arg = data.to_str().unwrap();
+    let args = [
+        "--data",
+        data_arg,
+        "--snapshot",
+        "0",
+        "--shutdown-timeout",
+        "2",
+    ];
+    let (mut child, base) = serve(&args);
+    let sessions = create_many(&base, "user", 20).await;
+    let _half_open = dribble(&base);
+    let stop = Instant::now();
+    signal(&child, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "still running 8 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stopped_after = stop.elapsed();
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        stopped_after < Duration::from_secs(4),
+        "stopped after {stopped_after:?}"
+    );
+    let (child, base) = serve(&["--data", data_arg]);
+    assert_all_back(&base, &sessions).await;
+    signal(&child, "-TERM");
+    let (out, log) = stderr_of(child);
+    assert!(out.status.success(), "{log}");
+}

@@ -3,6 +3,7 @@
 
 use crate::service::calls;
 use crate::service::data_file::{self, DataFileError};
+use crate::service::http::ConnectionLimits;
 use crate::service::serve::{ServeError, ServeOptions, StoreChoice};
 use crate::service::tenants::{self, TenantsError};
 use crate::{Error, SessionError, Sessions, json};
@@ -138,6 +139,18 @@ pub struct ServeArgs {
     /// shutdown
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub snapshot: u64,
+    /// Seconds a client has to send a request's headers (and to start the next request
+    /// on a kept-alive connection) before its connection is closed
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Connections served at once; more are closed at accept [default: 3/4 of the file
+    /// limit]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Seconds in-flight requests get after SIGINT/SIGTERM before their connections are
+    /// closed (the last snapshot is written after)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub shutdown_timeout: u64,
 }
 
 impl ServeArgs {
@@ -147,6 +160,16 @@ impl ServeArgs {
             let port = env_var("RS_PORT").unwrap_or_else(|| "3000".into());
             format!("127.0.0.1:{port}")
         })
+    }
+
+    /// `--header-timeout`, `--max-connections`, `--shutdown-timeout`.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        let defaults = ConnectionLimits::default();
+        ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
+        }
     }
 
     /// node's wipe option: 0 disables, anything below 10 becomes 10.
@@ -280,6 +303,7 @@ pub fn serve_options(
         tenants: args.tenants.clone(),
         wipe_every: args.wipe_every(),
         snapshot_every: (args.snapshot > 0).then(|| std::time::Duration::from_secs(args.snapshot)),
+        connections: args.connection_limits(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP service on a free port (or any server of the API, [`Service::at`]), and a
 //! client for it.
 
+use redis_sessions::service::http::ConnectionLimits;
 use redis_sessions::service::serve;
 use redis_sessions::service::tenants::Tenancy;
 use reqwest::StatusCode;
@@ -20,9 +21,14 @@ impl Service {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(serve::serve(listener, tenancy.into(), wipe_every, async {
-            let _ = stopped.await;
-        }));
+        let tenancy = tenancy.into();
+        tokio::spawn(async move {
+            let limits = ConnectionLimits::default();
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            serve::serve(listener, tenancy, wipe_every, &limits, stopped).await
+        });
         Self {
             base,
             client: reqwest::Client::new(),

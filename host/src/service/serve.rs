@@ -1,6 +1,7 @@
 //! `redis-sessions serve` from start to exit: choose the store (Redis, or the embedded
 //! store with its data file and snapshot timer), connect the tenants, listen, run the wipe
-//! timer, stop on SIGINT/SIGTERM after in-flight requests, and write the last snapshot.
+//! timer, stop on SIGINT/SIGTERM after in-flight requests (within a deadline), and write the
+//! last snapshot.
 
 use super::data_file::{self, DataFileError};
 use super::http;
@@ -35,6 +36,8 @@ pub struct ServeOptions {
     pub wipe_every: Option<Duration>,
     /// How often to snapshot the embedded store's data file; `None` only at shutdown.
     pub snapshot_every: Option<Duration>,
+    /// Header timeout, connection limit, shutdown deadline.
+    pub connections: http::ConnectionLimits,
 }
 
 /// Why `serve` could not start or stopped with an error: one line for a person to act on.
@@ -168,22 +171,29 @@ async fn listen(
             .wipe_every
             .map_or_else(|| "off".to_owned(), |w| format!("every {}s", w.as_secs())),
     );
-    serve(listener, tenancy, options.wipe_every, shutdown)
-        .await
-        .map_err(|source| ServeError::Serve { addr, source })
+    serve(
+        listener,
+        tenancy,
+        options.wipe_every,
+        &options.connections,
+        shutdown,
+    )
+    .await
+    .map_err(|source| ServeError::Serve { addr, source })
 }
 
 /// Serves `tenancy` on `listener` with the wipe timer, until `shutdown` resolves and
-/// in-flight requests have finished.
+/// in-flight requests have finished (at most `connections.shutdown_timeout`).
 pub async fn serve(
     listener: TcpListener,
     tenancy: impl Into<Tenancy>,
     wipe_every: Option<Duration>,
+    connections: &http::ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let tenancy = tenancy.into();
     let wiper = wipe_every.map(|every| spawn_wiper(tenancy.clone(), every));
-    let result = http::serve(listener, tenancy, shutdown).await;
+    let result = http::serve(listener, tenancy, connections, shutdown).await;
     if let Some(wiper) = wiper {
         wiper.abort();
     }

@@ -3,6 +3,7 @@
 //! with tenants, each request names its tenant by `Authorization: Bearer KEY`, and
 //! `/metrics` has per-tenant counters in Prometheus' text format.
 
+mod connections;
 mod error;
 mod metrics;
 mod response;
@@ -10,5 +11,6 @@ mod router;
 mod routes;
 mod state;
 
+pub use connections::ConnectionLimits;
 pub use error::ApiError;
 pub use router::{BODY_LIMIT, router, serve};

@@ -1,5 +1,6 @@
 //! The service's routes and middleware: authentication, request logs, the body limit.
 
+use super::connections::{self, ConnectionLimits};
 use super::error::ApiError;
 use super::state::ServiceState;
 use super::{metrics, routes};
@@ -39,15 +40,14 @@ pub fn router(tenancy: impl Into<Tenancy>) -> Router {
 }
 
 /// Serves the router on `listener` until `shutdown` resolves, then waits for in-flight
-/// requests.
+/// requests, at most `limits.shutdown_timeout`.
 pub async fn serve(
     listener: TcpListener,
     tenancy: impl Into<Tenancy>,
+    limits: &ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(tenancy))
-        .with_graceful_shutdown(shutdown)
-        .await
+    connections::serve(listener, router(tenancy), limits, shutdown).await
 }
 
 /// Finds the tenant of a request; with tenants, a missing or unknown key is a 401 and the

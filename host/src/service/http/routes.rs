@@ -9,7 +9,7 @@ use super::state::TenantSessions;
 use crate::service::calls;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_sessions_rest::{self as rest, Failure};
 
@@ -28,6 +28,15 @@ pub(super) async fn handle(TenantSessions(s): TenantSessions, request: Request) 
     };
     let pattern = route.pattern();
     let body = if route.needs_body() {
+        // A declared length over the limit is refused before any of the body is awaited.
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > rest::BODY_LIMIT as u64) {
+            let error = ApiError::from(rest::ApiError::payload_too_large());
+            return with_pattern(error.into_response(), pattern);
+        }
         match Bytes::from_request(request, &()).await {
             Ok(body) => body,
             Err(r) => {
