@@ -18,21 +18,22 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
 	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
-	    rest/src fronts/http/src tests/support/src; do \
+	    rest/src fronts/http/src plugs/spin/src tests/spin-host/src tests/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release -p redis-sessions-spin-host --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
-	  -p redis-sessions-plug-probe -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
+	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest
 
-wasm:   ## target/wasm/: the session component, its compositions with the HTTP front and a plug, the WIT package
+wasm:   ## target/wasm/: the session component, its compositions with the HTTP front and the sockets or the Spin plug, the WIT package
 	scripts/build-wasm
 
 wit:   ## only the WIT as a binary package: target/wasm/redis-sessions-wit.wasm
 	eval "$$(scripts/setup-runtimes)" && mkdir -p target/wasm && \
 	  "$$WASM_TOOLS" component wit wit --wasm -o target/wasm/redis-sessions-wit.wasm
 
-test-runtimes: setup   ## the HTTP suite against `wasmtime serve` of the composition (installs wasmtime 49 + wac)
+test-runtimes: setup   ## the HTTP suite against `wasmtime serve` and the Spin-semantics host of the compositions (installs wasmtime 49 + wac)
 	scripts/test-runtimes

@@ -12,28 +12,11 @@
 
 mod common;
 
-use common::RedisServer;
-use common::free_port;
-use common::service::Service;
-use common::suite::{self, token};
-use reqwest::StatusCode;
+use common::runtime::{self, Served, required_env};
+use common::suite::token;
+use common::{RedisServer, free_port};
 use serde_json::json;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
-use test_support::Spawned;
-
-/// `wasmtime serve` of the composed component, stopped when dropped.
-struct Served {
-    svc: Service,
-    _process: Spawned,
-}
-
-fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run these tests through scripts/test-runtimes")
-    })
-}
+use std::process::Command;
 
 /// Serves the composition with `redis_url` (none: the key is not set).
 fn serve(redis_url: Option<&str>) -> Served {
@@ -58,61 +41,18 @@ fn serve(redis_url: Option<&str>) -> Served {
     command
         .args(["-O", "pooling-allocator=n"])
         .args(["--addr", &format!("127.0.0.1:{port}")])
-        .arg(required_env("RS_HTTP_WASM"))
-        .stdout(Stdio::null());
-    let mut process = Spawned::spawn(&mut command);
-    // Compiling the component comes first: allow for a cold cache on a busy machine.
-    process.wait_for_port(port, Duration::from_secs(60));
-    Served {
-        svc: Service::at(format!("http://127.0.0.1:{port}")),
-        _process: process,
-    }
+        .arg(required_env("RS_HTTP_WASM"));
+    runtime::serve(&mut command, port)
 }
 
 fn on(server: &RedisServer) -> Served {
     serve(Some(&server.url()))
 }
 
-#[tokio::test]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn validation_errors_are_400_with_nodes_names_and_messages() {
-    let server = RedisServer::start();
-    let served = on(&server);
-    suite::validation_errors_are_400_with_nodes_names_and_messages(&served.svc).await;
-}
-
-#[tokio::test]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn malformed_json_oversized_bodies_and_unknown_routes() {
-    let server = RedisServer::start();
-    let served = on(&server);
-    suite::malformed_json_oversized_bodies_and_unknown_routes(&served.svc).await;
-}
-
-#[tokio::test]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn percent_encoded_utf8_ids_are_decoded() {
-    let server = RedisServer::start();
-    let served = on(&server);
-    suite::percent_encoded_utf8_ids_are_decoded(&served.svc, &server).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn parallel_creates_get_distinct_tokens_and_are_all_counted() {
-    let server = RedisServer::start();
-    let served = on(&server);
-    suite::parallel_creates_get_distinct_tokens_and_are_all_counted(Arc::new(served.svc)).await;
-}
-
-/// The routes in one pass, on the real clock.
-#[tokio::test]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn every_route_answers_like_rest_sessions() {
-    let server = RedisServer::start();
-    let served = on(&server);
-    suite::every_route_answers_like_rest_sessions(&served.svc, &server, || None).await;
-}
+crate::runtime_suite!(
+    "needs wasmtime and the composed component: scripts/test-runtimes",
+    on
+);
 
 /// The `redis-sessions` CLI on the same Redis.
 fn cli(server: &RedisServer, args: &[&str]) -> serde_json::Value {
@@ -171,37 +111,9 @@ async fn sessions_cross_between_wasmtime_serve_and_the_cli() {
 
 #[tokio::test]
 #[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
-async fn redis_going_away_answers_503_naming_the_address_and_serving_resumes() {
-    let mut server = RedisServer::start();
-    let served = on(&server);
-    let svc = &served.svc;
-    svc.ok("GET", "/ping", None).await;
-    server.stop();
-    let (status, value) = svc
-        .call("GET", &format!("/myapp/get/{}", "x".repeat(64)), None)
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(value["name"], "redisUnavailable");
-    let message = value["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("Redis is unavailable: ")
-            && message.contains(&format!("127.0.0.1:{}", server.port())),
-        "{message}"
-    );
-    server.restart();
-    assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
-    svc.ok("PUT", "/myapp/create/u?ip=1", None).await;
-}
-
-#[tokio::test]
-#[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
 async fn a_missing_redis_url_is_503_naming_the_key() {
     let served = serve(None);
-    let (status, value) = served.svc.call("GET", "/ping", None).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(value["name"], "redisUnavailable");
-    let message = value["message"].as_str().unwrap();
-    assert!(message.contains("`redis_url` is not set"), "{message}");
+    runtime::assert_unavailable(&served.svc, "/ping", &["`redis_url` is not set"], &[]).await;
 }
 
 #[tokio::test]
@@ -209,9 +121,6 @@ async fn a_missing_redis_url_is_503_naming_the_key() {
 async fn an_unreachable_redis_is_503_naming_the_address_without_the_password() {
     let dead = free_port();
     let served = serve(Some(&format!("redis://:pw-never-shown@127.0.0.1:{dead}")));
-    let (status, value) = served.svc.call("PUT", "/myapp/create/u?ip=1", None).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    let message = value["message"].as_str().unwrap();
-    assert!(message.contains(&format!("127.0.0.1:{dead}")), "{message}");
-    assert!(!message.contains("pw-never-shown"), "{message}");
+    let address = format!("127.0.0.1:{dead}");
+    runtime::assert_unavailable(&served.svc, "/ping", &[&address], &["pw-never-shown"]).await;
 }

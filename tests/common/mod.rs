@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 pub mod backends;
+pub mod runtime;
 pub mod service;
 pub mod suite;
 

@@ -13,6 +13,7 @@
 //!   `unavailable`, without resending: Redis may have run the commands, and `INCR`, a
 //!   script or a transaction must not run twice. The next call connects afresh.
 
+use crate::capability::Capability;
 use crate::codec::{self, Command, MAX_REPLY_BYTES, Reply, Value};
 use crate::error::Error;
 use crate::settings::Settings;
@@ -206,9 +207,11 @@ impl<C: Connector> Client<C> {
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
     }
+}
 
+impl<C: Connector> Capability for Client<C> {
     /// Runs one command.
-    pub fn execute(&mut self, command: &[Vec<u8>]) -> Result<Reply, Error> {
+    fn execute(&mut self, command: &[Vec<u8>]) -> Result<Reply, Error> {
         check(command)?;
         let mut payload = Vec::new();
         codec::encode(command, &mut payload);
@@ -218,7 +221,7 @@ impl<C: Connector> Client<C> {
 
     /// Sends the commands in one write and returns their replies; any error reply fails
     /// the call (after every reply was read, so the connection stays in step).
-    pub fn pipeline(&mut self, commands: &[Command]) -> Result<Vec<Reply>, Error> {
+    fn pipeline(&mut self, commands: &[Command]) -> Result<Vec<Reply>, Error> {
         if commands.is_empty() {
             return Ok(Vec::new());
         }
@@ -232,7 +235,7 @@ impl<C: Connector> Client<C> {
     }
 
     /// Sends `MULTI`, the commands and `EXEC` in one write and returns `EXEC`'s replies.
-    pub fn transaction(&mut self, commands: &[Command]) -> Result<Vec<Reply>, Error> {
+    fn transaction(&mut self, commands: &[Command]) -> Result<Vec<Reply>, Error> {
         if commands.is_empty() {
             return Ok(Vec::new());
         }
@@ -246,7 +249,9 @@ impl<C: Connector> Client<C> {
         let values = self.round_trip(&payload, commands.len() + 2)?;
         transaction_replies(values, commands.len())
     }
+}
 
+impl<C: Connector> Client<C> {
     /// Connects and logs in (`AUTH`, `SELECT`) in one round trip.
     fn open(&mut self) -> Result<Conn<C::Stream>, Error> {
         let Connected { stream, settings } = self.connector.connect()?;

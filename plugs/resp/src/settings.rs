@@ -47,9 +47,20 @@ impl Settings {
     /// Parses `url`. Errors are one line, start with `invalid redis_url`, and never quote
     /// the URL (it may hold a password).
     pub fn parse(url: &str) -> Result<Self, String> {
+        Self::parse_with(url, false)
+    }
+
+    /// [`parse`](Self::parse) for a plug whose runtime makes the connection, TLS included
+    /// (Spin): `rediss://` is accepted too.
+    pub fn parse_runtime_url(url: &str) -> Result<Self, String> {
+        Self::parse_with(url, true)
+    }
+
+    fn parse_with(url: &str, tls: bool) -> Result<Self, String> {
         let url = Url::parse(url.trim()).map_err(|e| format!("invalid redis_url: {e}"))?;
         match url.scheme() {
             "redis" => {}
+            "rediss" if tls => {}
             "rediss" => {
                 return Err(
                     "invalid redis_url: rediss:// needs TLS, which this plug does not have; use redis://"
@@ -189,6 +200,11 @@ mod tests {
     fn refuses_rediss_with_a_reason() {
         let e = Settings::parse("rediss://:pw@h:6380").unwrap_err();
         assert!(e.contains("TLS"), "{e}");
+        let s = Settings::parse_runtime_url("rediss://:pw@h:6380").unwrap();
+        assert_eq!(
+            (s.address(), s.password.as_deref()),
+            ("h:6380".into(), Some("pw"))
+        );
     }
 
     #[test]

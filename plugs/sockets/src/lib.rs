@@ -18,8 +18,7 @@
     reason = "wit-bindgen's generated bindings and export! contain unsafe"
 )]
 
-use redis_sessions_resp::{Client, Connected, Connector, Element, Error, Reply, Settings, tcp};
-use std::cell::RefCell;
+use redis_sessions_resp::{Client, Connected, Connector, Error, Settings, export_redis, tcp};
 use std::net::TcpStream;
 
 wit_bindgen::generate!({
@@ -37,14 +36,12 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::redis::{config, redis};
 use wasi::config::store;
 
 /// The configuration key holding the Redis URL.
 const URL_KEY: &str = "redis_url";
-/// The configuration key holding the namespace, and its default (node's).
+/// The configuration key holding the namespace.
 const NAMESPACE_KEY: &str = "namespace";
-const DEFAULT_NAMESPACE: &str = "rs";
 
 fn config_value(key: &str) -> Result<Option<String>, String> {
     store::get(key).map_err(|e| {
@@ -73,67 +70,10 @@ impl Connector for FromConfig {
     }
 }
 
-thread_local! {
-    /// The instance's client and its connection (components are single-threaded).
-    static CLIENT: RefCell<Client<FromConfig>> = RefCell::new(Client::new(FromConfig));
-}
-
-fn with_client<T>(
-    call: impl FnOnce(&mut Client<FromConfig>) -> Result<T, Error>,
-) -> Result<T, redis::Error> {
-    CLIENT.with_borrow_mut(call).map_err(|e| match e {
-        Error::Server(m) => redis::Error::Server(m),
-        Error::Unavailable(m) => redis::Error::Unavailable(m),
-        Error::Denied(m) => redis::Error::Denied(m),
-        Error::UnsupportedReply(m) => redis::Error::UnsupportedReply(m),
-    })
-}
-
-fn element(e: Element) -> redis::Element {
-    match e {
-        Element::Nil => redis::Element::Nil,
-        Element::Status(s) => redis::Element::Status(s),
-        Element::Integer(n) => redis::Element::Integer(n),
-        Element::Bulk(b) => redis::Element::Bulk(b),
-    }
-}
-
-fn reply(r: Reply) -> redis::Reply {
-    match r {
-        Reply::Nil => redis::Reply::Nil,
-        Reply::Status(s) => redis::Reply::Status(s),
-        Reply::Integer(n) => redis::Reply::Integer(n),
-        Reply::Bulk(b) => redis::Reply::Bulk(b),
-        Reply::Array(items) => redis::Reply::Array(items.into_iter().map(element).collect()),
-    }
-}
-
-struct Plug;
-
-impl redis::Guest for Plug {
-    fn execute(command: redis::Command) -> Result<redis::Reply, redis::Error> {
-        with_client(|c| c.execute(&command)).map(reply)
-    }
-
-    fn pipeline(commands: Vec<redis::Command>) -> Result<Vec<redis::Reply>, redis::Error> {
-        with_client(|c| c.pipeline(&commands)).map(|r| r.into_iter().map(reply).collect())
-    }
-
-    fn transaction(commands: Vec<redis::Command>) -> Result<Vec<redis::Reply>, redis::Error> {
-        with_client(|c| c.transaction(&commands)).map(|r| r.into_iter().map(reply).collect())
-    }
-}
-
-impl config::Guest for Plug {
-    /// `namespace` from wasi:config, `rs` when unset or empty. A failing configuration
-    /// store is the runtime's fault, and the interface has no error to carry it: trap.
-    fn namespace() -> String {
-        match config_value(NAMESPACE_KEY) {
-            Ok(Some(ns)) if !ns.is_empty() => ns,
-            Ok(_) => DEFAULT_NAMESPACE.to_string(),
-            Err(e) => panic!("{e}"),
-        }
-    }
+export_redis! {
+    plug: Plug,
+    capability: Client<FromConfig> = Client::new(FromConfig),
+    namespace: config_value(NAMESPACE_KEY),
 }
 
 export!(Plug);
