@@ -8,6 +8,7 @@ use super::service::Service;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn token(v: &Value) -> String {
     v["token"].as_str().unwrap().to_owned()
@@ -146,6 +147,9 @@ pub async fn malformed_json_oversized_bodies_and_unknown_routes(svc: &Service) {
         (status, value["name"].clone()),
         (StatusCode::PAYLOAD_TOO_LARGE, json!("payloadTooLarge"))
     );
+    // A declared length over the limit is refused without waiting for the body.
+    let head = declared_but_not_sent(&svc.base, &format!("/myapp/set/{t}"), 100_000_000).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
 
     let (status, value) = svc.call("GET", "/nope", None).await;
     assert_eq!(
@@ -289,4 +293,21 @@ pub async fn every_route_answers_like_rest_sessions(
     assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
     let mut raw = server.raw().await;
     assert!(super::keys(&mut raw).await.is_empty());
+}
+
+/// Sends a POST declaring `length` bytes of body and none of them; returns the first bytes
+/// of the answer (empty when none came within 5 s).
+async fn declared_but_not_sent(base: &str, path: &str, length: u64) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut head)).await;
+    let n = read.map_or(0, |r| r.unwrap_or(0));
+    String::from_utf8_lossy(&head[..n]).into_owned()
 }

@@ -95,6 +95,14 @@ fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, ApiError> {
             format!("Failed to buffer the request body: {why}"),
         )
     };
+    // A declared length over the limit is refused before any of the body is awaited.
+    let declared = request.headers().get("content-length");
+    let declared = declared
+        .first()
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(ApiError::payload_too_large());
+    }
     let body = request
         .consume()
         .map_err(|()| failed("the body was already taken".into()))?;
