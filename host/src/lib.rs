@@ -40,7 +40,7 @@ pub mod service;
 pub use clocks::{ManualClock, SharedClock};
 pub use error::{Error, LimitExceeded, redact_url};
 pub use limits::Limits;
-pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics};
+pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
 pub use sessions::{Sessions, SessionsBuilder};

@@ -44,6 +44,9 @@ pub(crate) struct MemoryLimiter {
     max_bytes: usize,
     /// A grow was refused: the trap that follows is a limit hit, not a bug.
     pub(crate) hit: bool,
+    /// The largest size a linear memory was allowed to grow to (memory never shrinks, so
+    /// the pool drops an instance that grew big rather than keep it idle).
+    pub(crate) grown: usize,
 }
 
 impl MemoryLimiter {
@@ -51,6 +54,7 @@ impl MemoryLimiter {
         Self {
             max_bytes,
             hit: false,
+            grown: 0,
         }
     }
 }
@@ -67,6 +71,9 @@ impl ResourceLimiter for MemoryLimiter {
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.max_bytes;
         self.hit |= !allowed;
+        if allowed {
+            self.grown = self.grown.max(desired);
+        }
         Ok(allowed)
     }
 

@@ -5,7 +5,8 @@
 //! for instantiation in the steady state. At most [`Limits::max_instances`] exist at once;
 //! a call beyond waits for one. Each call runs under the memory and CPU limits; an instance
 //! that traps or hits a limit, or whose call was dropped mid-way, is dropped, never reused,
-//! and its slot goes to the next waiting call.
+//! and its slot goes to the next waiting call; so is one whose memory grew past
+//! [`POOLED_MEMORY_BYTES`], since a grown linear memory is never given back.
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
@@ -21,6 +22,12 @@ use wasmtime::Store;
 
 /// Idle instances kept for reuse; more are made under load and dropped afterwards.
 pub const DEFAULT_MAX_IDLE_INSTANCES: usize = 64;
+
+/// An instance whose linear memory grew beyond this is dropped after its call instead of
+/// going back to the pool: wasm memory never shrinks, so 64 idle instances that once served
+/// a big call would keep gigabytes. A fresh instance uses about 1 MiB and the ordinary calls
+/// (and a page of a listing) stay far below.
+pub const POOLED_MEMORY_BYTES: usize = 8 << 20;
 
 /// Counters of one [`crate::Sessions`], for `/metrics`.
 #[derive(Debug, Default)]
@@ -168,7 +175,7 @@ impl Pool {
             }
             Ok(r) => r,
         };
-        {
+        if instance.store.data().memory.grown <= POOLED_MEMORY_BYTES {
             let mut idle = self.lock_idle();
             if idle.len() < self.max_idle {
                 idle.push(instance);

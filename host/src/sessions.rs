@@ -7,7 +7,7 @@ use crate::limits::Limits;
 use crate::pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, Pool};
 use crate::redis::Backend;
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::types::{DataInput, Session};
+use crate::types::{DataInput, Session, SessionPage};
 use std::sync::Arc;
 
 /// The session API over one store and one namespace. Cheap to clone; share it.
@@ -180,22 +180,63 @@ impl Sessions {
         call!(self.call_activity(app, delta_time))
     }
 
-    /// The live sessions of user `id`.
+    /// The live sessions of user `id`: every page of [`Self::soid_page`].
     pub async fn soid(&self, app: &str, id: &str) -> Result<Vec<Session>, Error> {
-        call!(self.call_soid(app, id))
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.soid_page(app, id, cursor.as_deref()).await?;
+            out.extend(page.sessions);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
-    /// Deletes every session of user `id`; returns how many.
+    /// One page of user `id`'s live sessions: `cursor` is `None`, then the last page's
+    /// `next`. Each page is a call of its own, so a big user neither holds an instance
+    /// (or its memory) nor blocks the store for long.
+    pub async fn soid_page(
+        &self,
+        app: &str,
+        id: &str,
+        cursor: Option<&str>,
+    ) -> Result<SessionPage, Error> {
+        call!(self.call_soid_page(app, id, cursor))
+    }
+
+    /// Deletes every session of user `id` (in batches, each atomic); returns how many.
     pub async fn killsoid(&self, app: &str, id: &str) -> Result<u64, Error> {
         call!(self.call_killsoid(app, id))
     }
 
-    /// The live sessions of `app` active in the last `delta_time` seconds, newest first.
+    /// The live sessions of `app` active in the last `delta_time` seconds, newest first:
+    /// every page of [`Self::soapp_page`].
     pub async fn soapp(&self, app: &str, delta_time: i64) -> Result<Vec<Session>, Error> {
-        call!(self.call_soapp(app, delta_time))
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.soapp_page(app, delta_time, cursor.as_deref()).await?;
+            out.extend(page.sessions);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
-    /// Deletes every session of `app`; returns how many.
+    /// One page of [`Self::soapp`], as [`Self::soid_page`].
+    pub async fn soapp_page(
+        &self,
+        app: &str,
+        delta_time: i64,
+        cursor: Option<&str>,
+    ) -> Result<SessionPage, Error> {
+        call!(self.call_soapp_page(app, delta_time, cursor))
+    }
+
+    /// Deletes every session of `app` (in batches, each atomic); returns how many.
     pub async fn killall(&self, app: &str) -> Result<u64, Error> {
         call!(self.call_killall(app))
     }

@@ -12,7 +12,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::sessions::sessions::{self, DataInput, Error, Guest, Session};
+use exports::redis_sessions::sessions::sessions::{self, DataInput, Error, Guest, Session, SessionPage};
 use redis_sessions::redis::{config, redis};
 use wasi::clocks::wall_clock;
 use wasi::random::random;
@@ -149,6 +149,24 @@ impl Guest for Component {
         store()
             .soapp(&app, delta_time)
             .map(sessions)
+            .map_err(Into::into)
+    }
+
+    fn soapp_page(
+        app: String,
+        delta_time: i64,
+        cursor: Option<String>,
+    ) -> Result<SessionPage, Error> {
+        store()
+            .soapp_page(&app, delta_time, cursor.as_deref())
+            .map(Into::into)
+            .map_err(Into::into)
+    }
+
+    fn soid_page(app: String, id: String, cursor: Option<String>) -> Result<SessionPage, Error> {
+        store()
+            .soid_page(&app, &id, cursor.as_deref())
+            .map(Into::into)
             .map_err(Into::into)
     }
 

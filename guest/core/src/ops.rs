@@ -5,6 +5,7 @@ use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::data::{self, DataInput, StoredData};
 use crate::error::SessionError;
 use crate::keys::{self, Keys};
+use crate::page::{self, KILL_BATCH, Page, SoappCursor};
 use crate::scripts::{self, Script};
 use crate::session::{self, Fields, Session};
 use crate::token;
@@ -105,11 +106,11 @@ impl<B: Backend> SessionStore<B> {
     }
 
     /// Reads sessions from a flat list of 8 fields each, skipping missing and expired ones.
-    fn sessions(&self, what: &str, reply: Reply, now: i64) -> Result<Vec<Session>, SessionError> {
-        let mut replies = array(what, reply)?.into_iter().peekable();
+    fn sessions(rows: impl Iterator<Item = Reply>, now: i64) -> Result<Vec<Session>, SessionError> {
+        let mut rows = rows.peekable();
         let mut out = Vec::new();
-        while replies.peek().is_some() {
-            if let Some(p) = session::prepare(&take_fields(&mut replies), now)? {
+        while rows.peek().is_some() {
+            if let Some(p) = session::prepare(&take_fields(&mut rows), now)? {
                 out.push(p.session);
             }
         }
@@ -257,38 +258,145 @@ impl<B: Backend> SessionStore<B> {
         count("activity", self.backend.execute(cmd).map_err(store)?)
     }
 
-    /// The live sessions of one user.
+    /// The live sessions of one user, all pages of [`Self::soid_page`].
     pub fn soid(&mut self, app: &str, id: &str) -> Result<Vec<Session>, SessionError> {
-        validate::app(app)?;
-        validate::id(id)?;
-        let now = self.backend.now();
-        let reply = self.run(&scripts::SOID, &[], command![self.prefix(), app, id])?;
-        self.sessions("soid", reply, now)
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.soid_page(app, id, cursor.as_deref())?;
+            out.extend(page.sessions);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
-    /// Deletes every session of one user; returns how many.
+    /// One page of a user's live sessions: one SSCAN step over the user's tokens, read in
+    /// the same script.
+    pub fn soid_page(
+        &mut self,
+        app: &str,
+        id: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, SessionError> {
+        validate::app(app)?;
+        validate::id(id)?;
+        let cursor = page::soid_cursor(cursor)?;
+        let now = self.backend.now();
+        let args = command![self.prefix(), app, id, cursor, page::SOID_PAGE];
+        let mut rows = array("soid", self.run(&scripts::SOID, &[], args)?)?.into_iter();
+        let next = rows
+            .next()
+            .and_then(Reply::into_bytes)
+            .ok_or_else(|| SessionError::Store("unexpected reply to soid".into()))?;
+        let sessions = Self::sessions(rows, now)?;
+        let next = (next != b"0").then(|| String::from_utf8_lossy(&next).into_owned());
+        Ok(Page { sessions, next })
+    }
+
+    /// Deletes every session of one user, in atomic batches; returns how many. Sessions the
+    /// user gets while it runs are deleted too, until the user's token set is empty.
     pub fn killsoid(&mut self, app: &str, id: &str) -> Result<u64, SessionError> {
         validate::app(app)?;
         validate::id(id)?;
-        let reply = self.run(&scripts::KILLSOID, &[], command![self.prefix(), app, id])?;
-        count("killsoid", reply)
+        let mut total = 0;
+        loop {
+            let args = command![self.prefix(), app, id, KILL_BATCH];
+            let reply = array("killsoid", self.run(&scripts::KILLSOID, &[], args)?)?;
+            let [killed, popped] = reply.as_slice() else {
+                return Err(unexpected("killsoid", &reply));
+            };
+            let (Some(killed), Some(popped)) = (killed.integer(), popped.integer()) else {
+                return Err(unexpected("killsoid", &reply));
+            };
+            total += killed.max(0) as u64;
+            if popped < KILL_BATCH as i64 {
+                return Ok(total);
+            }
+        }
     }
 
-    /// The live sessions of `app` active in the last `delta_time` seconds, newest first.
+    /// The live sessions of `app` active in the last `delta_time` seconds, newest first:
+    /// all pages of [`Self::soapp_page`].
     pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, SessionError> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.soapp_page(app, delta_time, cursor.as_deref())?;
+            out.extend(page.sessions);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// One page of soapp, read atomically. The window (`now - delta_time`) is fixed by the
+    /// first page and carried in the cursor; expiry is judged at each page's time.
+    pub fn soapp_page(
+        &mut self,
+        app: &str,
+        delta_time: i64,
+        cursor: Option<&str>,
+    ) -> Result<Page, SessionError> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let now = self.backend.now();
-        let args = command![self.prefix(), app, now.saturating_sub(dt)];
-        let reply = self.run(&scripts::SOAPP, &[], args)?;
-        self.sessions("soapp", reply, now)
+        let from = match cursor {
+            Some(c) => SoappCursor::parse(c)?,
+            None => SoappCursor {
+                min: now.saturating_sub(dt).to_string(),
+                score: String::new(),
+                position: String::new(),
+                member: String::new(),
+            },
+        };
+        let args = command![
+            self.prefix(),
+            app,
+            &from.min,
+            page::SOAPP_PAGE,
+            page::SOAPP_PAGE_BYTES,
+            &from.score,
+            &from.member,
+            &from.position
+        ];
+        let mut rows = array("soapp", self.run(&scripts::SOAPP, &[], args)?)?.into_iter();
+        let (score, member, position) = (rows.next(), rows.next(), rows.next());
+        let (Some(score), Some(member), Some(position)) = (
+            score.and_then(Reply::into_bytes),
+            member.and_then(Reply::into_bytes),
+            position.as_ref().and_then(Reply::integer),
+        ) else {
+            return Err(SessionError::Store("unexpected reply to soapp".into()));
+        };
+        let sessions = Self::sessions(rows, now)?;
+        let next = (!score.is_empty()).then(|| {
+            SoappCursor {
+                min: from.min,
+                score: String::from_utf8_lossy(&score).into_owned(),
+                position: position.to_string(),
+                member: String::from_utf8_lossy(&member).into_owned(),
+            }
+            .render()
+        });
+        Ok(Page { sessions, next })
     }
 
-    /// Deletes every session of `app`; returns how many.
+    /// Deletes every session of `app`, in atomic batches of the oldest; returns how many.
+    /// Sessions created while it runs are deleted too, until `_sessions` is empty.
     pub fn killall(&mut self, app: &str) -> Result<u64, SessionError> {
         validate::app(app)?;
-        let reply = self.run(&scripts::KILLALL, &[], command![self.prefix(), app])?;
-        count("killall", reply)
+        let mut total = 0;
+        loop {
+            let args = command![self.prefix(), app, KILL_BATCH];
+            let removed = count("killall", self.run(&scripts::KILLALL, &[], args)?)?;
+            total += removed;
+            if removed < KILL_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Deletes every expired session of the namespace, in batches; returns how many.

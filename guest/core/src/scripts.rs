@@ -143,30 +143,34 @@ return remove(ARGV[2], ARGV[3], ARGV[4], f[1])
     ),
 );
 
-/// ARGV: prefix, app, id. Returns how many sessions it deleted.
+/// ARGV: prefix, app, id, batch size. Pops up to `batch` of the user's tokens and deletes
+/// those sessions. Returns {sessions deleted, tokens popped}: fewer tokens than `batch`
+/// means the user had none left.
 pub static KILLSOID: Script = Script::new(
     "killsoid",
     concat!(
         prelude!(),
         r#"
 local n = 0
-for _, token in ipairs(redis.call('SMEMBERS', ARGV[1] .. ARGV[2] .. ':us:' .. ARGV[3])) do
+local tokens = redis.call('SPOP', ARGV[1] .. ARGV[2] .. ':us:' .. ARGV[3], tonumber(ARGV[4]))
+for _, token in ipairs(tokens) do
   n = n + remove(ARGV[1], ARGV[2], token, ARGV[3])
 end
-return n
+return {n, #tokens}
 "#
     ),
 );
 
-/// ARGV: prefix, app. Deletes every session of the app, its users' token sets and its
-/// users (node's killall). Returns how many `_sessions` members it removed.
+/// ARGV: prefix, app, batch size. Deletes the app's `batch` oldest sessions, the token sets
+/// and the `_users` entries of their users (node's killall, one slice of it). Returns how
+/// many `_sessions` members it removed: fewer than `batch` means the app had none left.
 pub static KILLALL: Script = Script::new(
     "killall",
     concat!(
         prelude!(),
         r#"
 local base = ARGV[1] .. ARGV[2] .. ':'
-local members = redis.call('ZRANGE', base .. '_sessions', 0, -1)
+local members = redis.call('ZRANGE', base .. '_sessions', 0, tonumber(ARGV[3]) - 1)
 local ids = {}
 for _, m in ipairs(members) do
   local token, id = split_member(m)
@@ -210,15 +214,17 @@ return #members
     ),
 );
 
-/// ARGV: prefix, app, id. Returns the 8 fields of each of the user's sessions, flat.
+/// ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 8
+/// fields of each session of this slice of the user's tokens, flat}.
 pub static SOID: Script = Script::new(
     "soid",
     concat!(
         prelude!(),
         r#"
 local base = ARGV[1] .. ARGV[2] .. ':'
-local out = {}
-for _, token in ipairs(redis.call('SMEMBERS', base .. 'us:' .. ARGV[3])) do
+local scan = redis.call('SSCAN', base .. 'us:' .. ARGV[3], ARGV[4], 'COUNT', tonumber(ARGV[5]))
+local out = {scan[1]}
+for _, token in ipairs(scan[2]) do
   local f = read(base .. token)
   for i = 1, 8 do out[#out + 1] = f[i] end
 end
@@ -227,20 +233,63 @@ return out
     ),
 );
 
-/// ARGV: prefix, app, lowest last-activity score. Returns the 8 fields of each session,
-/// flat, most recent first.
+/// One page of soapp, walking `_sessions` from the highest score down.
+/// ARGV: prefix, app, lowest score (inclusive), page size, byte budget, then the cursor:
+/// the score and member listed last and its position among the members of that score
+/// ('' '' '' for the first page). Returns {score, member, position of the last row when the
+/// page is full ('' '' 0 at the end), then the 8 fields of each row, flat}.
+/// When the member is still at that position, the page starts right after it (Redis skips
+/// the rows); otherwise the rows tied on the cursor's score are walked down to the member
+/// (Redis orders ties by member bytes, descending here), compared byte by byte since Lua's
+/// `<` follows the server's locale.
 pub static SOAPP: Script = Script::new(
     "soapp",
     concat!(
         prelude!(),
         r#"
-local base = ARGV[1] .. ARGV[2] .. ':'
-local out = {}
-for _, m in ipairs(redis.call('ZREVRANGEBYSCORE', base .. '_sessions', '+inf', ARGV[3])) do
-  local f = read(base .. m:sub(1, 64))
-  for i = 1, 8 do out[#out + 1] = f[i] end
+local function below(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
 end
-return out
+local base = ARGV[1] .. ARGV[2] .. ':'
+local key, min = base .. '_sessions', ARGV[3]
+local size, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+local max, after = '+inf', false
+local offset, tied, pos = 0, false, -1
+if ARGV[6] ~= '' then
+  max, after = ARGV[6], ARGV[7]
+  local k = tonumber(ARGV[8])
+  if k and k >= 0 and redis.call('ZREVRANGEBYSCORE', key, max, max, 'LIMIT', k, 1)[1] == after then
+    offset, tied, pos, after = k + 1, max, k, false
+  end
+end
+local out = {'', '', 0}
+local rows, bytes = 0, 0
+while true do
+  local chunk = redis.call('ZREVRANGEBYSCORE', key, max, min, 'WITHSCORES', 'LIMIT', offset, size)
+  for i = 1, #chunk, 2 do
+    local m, s = chunk[i], chunk[i + 1]
+    if s == tied then pos = pos + 1 else tied, pos = s, 0 end
+    if after and s == max and not below(m, after) then
+      -- listed by an earlier page
+    else
+      after = false
+      local f = read(base .. m:sub(1, 64))
+      for j = 1, 8 do out[#out + 1] = f[j] end
+      rows = rows + 1
+      bytes = bytes + #m + #(f[5] or '')
+      if rows >= size or bytes >= budget then
+        out[1], out[2], out[3] = s, m, pos
+        return out
+      end
+    end
+  end
+  if #chunk < 2 * size then return out end
+  offset = offset + size
+end
 "#
     ),
 );

@@ -1,5 +1,5 @@
 //! Conversions between this crate's types and a `wit-bindgen` or `wasmtime::bindgen!`
-//! rendering of the WIT's `data-value`, `session` and `error`.
+//! rendering of the WIT's `data-value`, `session`, `session-page` and `error`.
 //!
 //! Every bindgen makes its own Rust types for the same WIT types (the component's exports,
 //! the HTTP front's imports, the host's bindings), and this crate's logic has its own. The
@@ -56,6 +56,8 @@ macro_rules! wit_conversions {
         );
         $crate::__convert_session!($crate::Session, $wit::Session);
         $crate::__convert_session!($wit::Session, $crate::Session);
+        $crate::__convert_page!($crate::Page, $wit::SessionPage);
+        $crate::__convert_page!($wit::SessionPage, $crate::Page);
     };
 }
 
@@ -91,6 +93,22 @@ macro_rules! __convert_session {
                     ip: s.ip,
                     no_resave: s.no_resave,
                     d: s.d.into_iter().map(|(k, v)| (k, v.into())).collect(),
+                }
+            }
+        }
+    };
+}
+
+/// `From<$from> for $to` for two renderings of the WIT's `session-page` record.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __convert_page {
+    ($from:ty, $to:ty) => {
+        impl ::std::convert::From<$from> for $to {
+            fn from(p: $from) -> Self {
+                Self {
+                    sessions: p.sessions.into_iter().map(Into::into).collect(),
+                    next: p.next,
                 }
             }
         }

@@ -37,6 +37,8 @@ pub const COMMANDS: &[(&str, Use)] = &[
     ("DEL", Use::Scripted),
     ("EXISTS", Use::Scripted),
     ("SMEMBERS", Use::Scripted),
+    ("SPOP", Use::Scripted),
+    ("SSCAN", Use::Scripted),
     ("ZRANGE", Use::Scripted),
     ("ZRANGEBYSCORE", Use::Scripted),
     ("ZREVRANGEBYSCORE", Use::Scripted),

@@ -10,6 +10,7 @@ mod hashes;
 #[cfg(feature = "inspect")]
 mod inspect;
 mod keys;
+mod sets;
 mod zsets;
 
 use crate::keyspace::{DataCommand, Keyspace, ReadCommand};
@@ -66,7 +67,9 @@ pub const COMMANDS: &[&str] = &[
     "PING",
     "SADD",
     "SMEMBERS",
+    "SPOP",
     "SREM",
+    "SSCAN",
     "ZADD",
     "ZCOUNT",
     "ZRANGE",
@@ -95,7 +98,9 @@ static TABLE: &[Spec] = &[
     read("ping", -1, keys::ping),
     write("sadd", -3, hashes::sadd),
     read("smembers", 2, hashes::smembers),
+    write("spop", -2, sets::spop),
     write("srem", -3, hashes::srem),
+    read("sscan", -3, sets::sscan),
     write("zadd", -4, zsets::zadd),
     read("zcount", 4, zsets::zcount),
     read("zrange", -4, zsets::zrange),
@@ -260,4 +265,9 @@ mod tests {
                 .all(|s| matches!(s.handler, Handler::Read(_)))
         );
     }
+}
+
+#[cfg(test)]
+pub(crate) fn hashes_sadd_for_tests(db: &mut Keyspace, args: &[Vec<u8>]) {
+    hashes::sadd(db, args).unwrap();
 }

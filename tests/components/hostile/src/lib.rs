@@ -5,6 +5,8 @@
 //! - `ping`: loops forever (the CPU limit must stop it).
 //! - `kill`: allocates without bound (the memory limit must stop it).
 //! - `killall`: traps.
+//! - `soapp-page(_, n, _)`: grows its memory by `n` MiB, touched, and succeeds (the pool
+//!   must drop a grown instance rather than keep it idle).
 
 wit_bindgen::generate!({
     world: "session-store",
@@ -12,7 +14,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::sessions::sessions::{DataInput, Error, Guest, Session};
+use exports::redis_sessions::sessions::sessions::{
+    DataInput, Error, Guest, Session, SessionPage,
+};
 use redis_sessions::redis::redis::{self, Reply};
 
 fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
@@ -105,6 +109,22 @@ impl Guest for Hostile {
 
     fn soapp(_: String, _: i64) -> Result<Vec<Session>, Error> {
         Ok(Vec::new())
+    }
+
+    fn soapp_page(_: String, mib: i64, _: Option<String>) -> Result<SessionPage, Error> {
+        let grown = vec![1u8; usize::try_from(mib).unwrap_or(0) << 20];
+        std::hint::black_box(&grown);
+        Ok(SessionPage {
+            sessions: Vec::new(),
+            next: None,
+        })
+    }
+
+    fn soid_page(_: String, _: String, _: Option<String>) -> Result<SessionPage, Error> {
+        Ok(SessionPage {
+            sessions: Vec::new(),
+            next: None,
+        })
     }
 
     fn killall(_: String) -> Result<u64, Error> {

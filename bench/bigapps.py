@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""soapp and killall over 250k sessions of one app on a fresh redis-server, with Redis' PING
+latency measured beside them (issue #14, "Big apps").
+
+Usage: bench/bigapps.py BINARY [SESSIONS]   e.g. bench/bigapps.py target/release/redis-sessions
+Prints, per command: wall time, the CLI's peak resident memory, the longest PING wait seen by
+a client pinging every 2 ms, and Redis' own longest command (SLOWLOG).
+"""
+import os, socket, subprocess, sys, tempfile, threading, time
+
+LOADER = """
+local p, app, prefix = ARGV[1] .. ARGV[2] .. ':', ARGV[2], ARGV[1]
+local users, now = tonumber(ARGV[5]), tonumber(ARGV[6])
+for i = tonumber(ARGV[3]), tonumber(ARGV[4]) - 1 do
+  local token = string.format('%064d', i)
+  local id = 'u' .. string.format('%d', i % users)
+  local la = string.format('%d', now - i % 500)
+  redis.call('HSET', p .. token, 'id', id, 'r', '1', 'w', '1', 'ip', '10.0.0.1', 'la', la, 'ttl', '7200')
+  redis.call('ZADD', p .. '_sessions', la, token .. ':' .. id)
+  redis.call('ZADD', p .. '_users', la, id)
+  redis.call('ZADD', prefix .. 'SESSIONS', string.format('%d', now - i % 500 + 7200), app .. ':' .. token .. ':' .. id)
+  redis.call('SADD', p .. 'us:' .. id, token)
+end
+return 1
+"""
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+class Client:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.f = self.s.makefile("rb")
+
+    def call(self, *args):
+        self.s.sendall(resp(*args))
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()[:-2]
+        t, rest = line[:1], line[1:]
+        if t in (b"+", b"-"):
+            return rest.decode()
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2]
+        if t == b"*":
+            return [self.read() for _ in range(int(rest))]
+        raise ValueError(line)
+
+
+def pinger(port, stop, worst):
+    c = Client(port)
+    while not stop.is_set():
+        t = time.perf_counter()
+        c.call("PING")
+        worst[0] = max(worst[0], time.perf_counter() - t)
+        time.sleep(0.002)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 250_000
+    port = 20000 + os.getpid() % 20000
+    d = tempfile.mkdtemp()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                              "--dir", d], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                c = Client(port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        for command in (["soapp", "bigapp", "--dt", "600"], ["killall", "bigapp"]):
+            c.call("FLUSHALL")
+            now = int(time.time())
+            for start in range(0, n, 10_000):
+                c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now)
+            c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+            c.call("CONFIG", "SET", "slowlog-max-len", "1000000")
+            c.call("SLOWLOG", "RESET")
+            stop, worst = threading.Event(), [0.0]
+            t = threading.Thread(target=pinger, args=(port, stop, worst))
+            t.start()
+            start = time.perf_counter()
+            with open(os.devnull, "wb") as null:
+                child = subprocess.Popen([binary, "--redis", f"redis://127.0.0.1:{port}", *command],
+                                         stdout=null)
+                _, status, usage = os.wait4(child.pid, 0)
+            elapsed = time.perf_counter() - start
+            rss = usage.ru_maxrss // 1024
+            stop.set()
+            t.join()
+            log = c.call("SLOWLOG", "GET", "-1")
+            if not isinstance(log, list):
+                print("SLOWLOG:", log)
+                log = []
+            slow = max((e[2] for e in log if isinstance(e[3], list) and e[3] and e[3][0].upper() in (b"EVALSHA", b"EVAL")), default=0)
+            print(f"{command[0]:8} {elapsed:6.2f} s  exit {status >> 8}  peak RSS {rss} MiB  "
+                  f"longest PING {worst[0] * 1000:7.1f} ms  longest script {slow / 1000:7.1f} ms")
+    finally:
+        redis.terminate()
+        redis.wait()
+
+
+main()

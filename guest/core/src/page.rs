@@ -1,0 +1,114 @@
+//! Listings in pages, and the batch sizes of the big methods.
+//!
+//! soapp, soid, killall and killsoid over a big app or user used to be one script each,
+//! which kept Redis (or the embedded store) from answering anyone else for as long as it
+//! ran, and one reply list that could outgrow an instance's memory. Now each script does a
+//! bounded slice and the caller loops; a page is what crosses the WIT.
+
+use crate::error::SessionError;
+use crate::session::Session;
+
+/// Rows one soapp page reads at most: a few milliseconds of Redis time.
+pub const SOAPP_PAGE: usize = 250;
+/// A soapp page also ends once its `d` fields reach this many bytes, so pages of big
+/// sessions stay small in an instance's memory.
+pub const SOAPP_PAGE_BYTES: usize = 2 << 20;
+/// The COUNT hint of one soid page's SSCAN (Redis may return somewhat more or fewer).
+pub const SOID_PAGE: usize = 200;
+/// Sessions one killall or killsoid script deletes at most (as wipe's batches).
+pub const KILL_BATCH: usize = 200;
+
+/// A slice of a listing and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub sessions: Vec<Session>,
+    /// The cursor of the next page; `None` after the last.
+    pub next: Option<String>,
+}
+
+fn invalid_cursor() -> SessionError {
+    SessionError::format("cursor")
+}
+
+/// soapp's cursor: the window's lowest score (fixed by the first page), then the score,
+/// the position among the members of that score, and the member of the row listed last,
+/// separated by spaces (only the member may hold one).
+pub(crate) struct SoappCursor {
+    pub min: String,
+    pub score: String,
+    pub position: String,
+    pub member: String,
+}
+
+impl SoappCursor {
+    pub fn render(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.min, self.score, self.position, self.member
+        )
+    }
+
+    pub fn parse(cursor: &str) -> Result<Self, SessionError> {
+        let mut parts = cursor.splitn(4, ' ');
+        let (Some(min), Some(score), Some(position), Some(member)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid_cursor());
+        };
+        let number = |s: &str| !s.is_empty() && s.parse::<f64>().is_ok();
+        if !number(min) || !number(score) || position.parse::<u64>().is_err() || member.is_empty()
+        {
+            return Err(invalid_cursor());
+        }
+        Ok(Self {
+            min: min.to_owned(),
+            score: score.to_owned(),
+            position: position.to_owned(),
+            member: member.to_owned(),
+        })
+    }
+}
+
+/// soid's cursor: SSCAN's, a decimal number ("0" is never passed back: it ends the scan).
+pub(crate) fn soid_cursor(cursor: Option<&str>) -> Result<&str, SessionError> {
+    match cursor {
+        None => Ok("0"),
+        Some(c) if !c.is_empty() && c.len() <= 20 && c.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(c)
+        }
+        Some(_) => Err(invalid_cursor()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soapp_cursors_round_trip_members_with_spaces() {
+        let c = SoappCursor {
+            min: "1795732332".into(),
+            score: "1795732932".into(),
+            position: "7".into(),
+            member: "t:user one".into(),
+        };
+        let back = SoappCursor::parse(&c.render()).unwrap();
+        assert_eq!(back.member, "t:user one");
+        assert_eq!(back.score, "1795732932");
+        assert_eq!(back.min, "1795732332");
+        assert_eq!(back.position, "7");
+    }
+
+    #[test]
+    fn malformed_cursors_are_invalid_format() {
+        for bad in ["", "1 2 0", "x 2 0 m", "1 y 0 m", "1 2 z m", "1 2 0 "] {
+            assert_eq!(
+                SoappCursor::parse(bad).err().unwrap().to_string(),
+                "Invalid cursor format"
+            );
+        }
+        assert!(soid_cursor(Some("12a")).is_err());
+        assert_eq!(soid_cursor(None).unwrap(), "0");
+        assert_eq!(soid_cursor(Some("17")).unwrap(), "17");
+    }
+}
