@@ -12,7 +12,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::sessions::sessions::{self, DataInput, Error, Guest, Session, SessionPage};
+use exports::redis_sessions::sessions::sessions::{
+    self, DataInput, Error, Guest, Session, SessionPage,
+};
 use redis_sessions::redis::{config, redis};
 use wasi::clocks::wall_clock;
 use wasi::random::random;

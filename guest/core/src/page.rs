@@ -56,8 +56,7 @@ impl SoappCursor {
             return Err(invalid_cursor());
         };
         let number = |s: &str| !s.is_empty() && s.parse::<f64>().is_ok();
-        if !number(min) || !number(score) || position.parse::<u64>().is_err() || member.is_empty()
-        {
+        if !number(min) || !number(score) || position.parse::<u64>().is_err() || member.is_empty() {
             return Err(invalid_cursor());
         }
         Ok(Self {
@@ -73,9 +72,7 @@ impl SoappCursor {
 pub(crate) fn soid_cursor(cursor: Option<&str>) -> Result<&str, SessionError> {
     match cursor {
         None => Ok("0"),
-        Some(c) if !c.is_empty() && c.len() <= 20 && c.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(c)
-        }
+        Some(c) if !c.is_empty() && c.len() <= 20 && c.bytes().all(|b| b.is_ascii_digit()) => Ok(c),
         Some(_) => Err(invalid_cursor()),
     }
 }

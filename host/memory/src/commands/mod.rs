@@ -266,8 +266,3 @@ mod tests {
         );
     }
 }
-
-#[cfg(test)]
-pub(crate) fn hashes_sadd_for_tests(db: &mut Keyspace, args: &[Vec<u8>]) {
-    hashes::sadd(db, args).unwrap();
-}

@@ -58,7 +58,11 @@ pub(super) fn sscan(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
         0 => len,
         c => usize::try_from(c).unwrap_or(usize::MAX).min(len),
     };
-    let start = if s.intset { 0 } else { end.saturating_sub(hint) };
+    let start = if s.intset {
+        0
+    } else {
+        end.saturating_sub(hint)
+    };
     let members = listed_range(s, start, end);
     Ok(scan_reply(start, members))
 }
@@ -103,7 +107,11 @@ mod tests {
             }
             if remove_each {
                 // Removing the first member (not yet visited) moves the last into its place.
-                if let Some(first) = db.set_mut(b"s").unwrap().and_then(|s| s.members.first().cloned()) {
+                if let Some(first) = db
+                    .set_mut(b"s")
+                    .unwrap()
+                    .and_then(|s| s.members.first().cloned())
+                {
                     db.set_mut(b"s").unwrap().unwrap().remove(&first);
                 }
             }
@@ -117,7 +125,7 @@ mod tests {
     fn fill(db: &mut Keyspace, n: usize) {
         let mut a = args(&["sadd", "s"]);
         a.extend((0..n).map(|i| format!("m{i}").into_bytes()));
-        crate::commands::hashes_sadd_for_tests(db, &a);
+        super::super::hashes::sadd(db, &a).unwrap();
     }
 
     #[test]

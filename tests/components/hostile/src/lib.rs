@@ -14,9 +14,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::sessions::sessions::{
-    DataInput, Error, Guest, Session, SessionPage,
-};
+use exports::redis_sessions::sessions::sessions::{DataInput, Error, Guest, Session, SessionPage};
 use redis_sessions::redis::redis::{self, Reply};
 
 fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
