@@ -2,10 +2,14 @@
 """soapp and killall over 250k sessions of one app on a fresh redis-server, with Redis' PING
 latency measured beside them (issue #14, "Big apps").
 
-Usage: bench/bigapps.py BINARY [SESSIONS]   e.g. bench/bigapps.py target/release/redis-sessions
+Usage: bench/bigapps.py BINARY [SESSIONS [serve]]
+  e.g. bench/bigapps.py target/release/redis-sessions
 Prints, per command: wall time, the CLI's peak resident memory, the longest PING wait seen by
-a client pinging every 2 ms, and Redis' own longest command (SLOWLOG).
+a client pinging every 2 ms, and Redis' own longest command (SLOWLOG). With `serve`: the same
+for `GET /bigapp/soapp?dt=600` (once, then 8 at once) on `redis-sessions serve`, and the
+server's resident memory before and after.
 """
+import urllib.request
 import os, socket, subprocess, sys, tempfile, threading, time
 
 LOADER = """
@@ -66,6 +70,62 @@ def pinger(port, stop, worst):
         time.sleep(0.002)
 
 
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    return -1
+
+
+def serve(binary, port, c, n):
+    now = int(time.time())
+    c.call("FLUSHALL")
+    for start in range(0, n, 10_000):
+        c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now)
+    http = port + 1
+    server = subprocess.Popen([binary, "serve", "--redis", f"redis://127.0.0.1:{port}", "--listen",
+                               f"127.0.0.1:{http}", "--wipe", "0"], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{http}/ping").read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        baseline = rss_mib(server.pid)
+
+        def get(results):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http}/bigapp/soapp?dt=600", timeout=300) as r:
+                    results.append((r.status, len(r.read())))
+            except urllib.error.HTTPError as e:
+                results.append((e.code, 0))
+
+        for parallel in (1, 8)[: int(os.environ.get("RUNS", "2"))]:
+            stop, worst, results = threading.Event(), [0.0], []
+            t = threading.Thread(target=pinger, args=(port, stop, worst))
+            t.start()
+            start = time.perf_counter()
+            calls = [threading.Thread(target=get, args=(results,)) for _ in range(parallel)]
+            for x in calls:
+                x.start()
+            for x in calls:
+                x.join()
+            elapsed = time.perf_counter() - start
+            stop.set()
+            t.join()
+            time.sleep(1)
+            after = rss_mib(server.pid)
+            time.sleep(10)
+            print(f"serve soapp x{parallel}: {elapsed:6.2f} s  statuses {sorted(set(r[0] for r in results))}  "
+                  f"longest PING {worst[0] * 1000:7.1f} ms  resident {baseline} MiB before, "
+                  f"{after} MiB 1 s after, {rss_mib(server.pid)} MiB 11 s after")
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 250_000
@@ -80,6 +140,9 @@ def main():
                 break
             except OSError:
                 time.sleep(0.05)
+        if len(sys.argv) > 3 and sys.argv[3] == "serve":
+            serve(binary, port, c, n)
+            return
         for command in (["soapp", "bigapp", "--dt", "600"], ["killall", "bigapp"]):
             c.call("FLUSHALL")
             now = int(time.time())
