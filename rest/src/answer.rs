@@ -124,8 +124,17 @@ impl Outcome {
             Outcome::Token(token) => json!({ "token": token }),
             Outcome::Session(s) => s.map_or_else(|| json!({}), |s| s.to_json()),
             Outcome::Sessions(list) => {
-                let list: Vec<Value> = list.iter().map(Session::to_json).collect();
-                json!({ "sessions": list })
+                // One session's JSON value at a time: with a big app's 250 000 sessions, a
+                // value for each at once cost hundreds of MiB on top of the list and text.
+                let mut body = String::from(r#"{"sessions":["#);
+                for (i, session) in list.into_iter().enumerate() {
+                    if i > 0 {
+                        body.push(',');
+                    }
+                    body.push_str(&session.to_json().to_string());
+                }
+                body.push_str("]}");
+                return Answer { status: 200, body };
             }
             Outcome::Killed(n) => json!({ "kill": n }),
             Outcome::Activity(n) => json!({ "activity": n }),
@@ -203,6 +212,22 @@ mod tests {
         assert_eq!(body(Outcome::Token("t".into())), r#"{"token":"t"}"#);
         assert_eq!(body(Outcome::Session(None)), "{}");
         assert_eq!(body(Outcome::Sessions(vec![])), r#"{"sessions":[]}"#);
+        let session = |id: &str| Session {
+            id: id.into(),
+            r: 1,
+            w: 2,
+            ttl: 30,
+            idle: 3,
+            ip: "::1".into(),
+            no_resave: false,
+            d: vec![("a".into(), redis_sessions_core::DataValue::Integer(1))],
+        };
+        let two = vec![session("u1"), session("u2")];
+        let values: Vec<Value> = two.iter().map(Session::to_json).collect();
+        assert_eq!(
+            body(Outcome::Sessions(two)),
+            json!({ "sessions": values }).to_string()
+        );
         assert_eq!(body(Outcome::Killed(2)), r#"{"kill":2}"#);
         assert_eq!(body(Outcome::Activity(5)), r#"{"activity":5}"#);
         assert_eq!(
