@@ -3,7 +3,7 @@
 //! decided here only.
 
 use redis_sessions_core::{Session, SessionError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The content type of every answer, `/ping`'s bare `PONG` included (rest-sessions sends
 /// it through `res.json`'s headers).
@@ -163,6 +163,7 @@ pub fn answer(result: Result<Outcome, Failure>) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn pair(a: Answer) -> (u16, String) {
         (a.status, a.body)
