@@ -314,11 +314,32 @@ fn token(n: usize) -> String {
     format!("{n:0>64}").replace('0', "T")
 }
 
-/// SOID on both sides (by EVAL), its reply compared as a multiset of sessions.
+/// SOID on both sides (by EVAL), one SSCAN step big enough for the whole set (cursor 0
+/// back), its rows compared as a multiset of sessions.
 fn soid(b: &mut Both, app: &str, id: &str) -> usize {
-    let c = cmd(&["EVAL", scripts::SOID.source, "0", "rs:", app, id]);
-    let ours = groups(b.store.execute(&c).unwrap());
-    assert_eq!(ours, groups(b.redis.call(&c).unwrap()), "SOID {app} {id}");
+    let c = cmd(&[
+        "EVAL",
+        scripts::SOID.source,
+        "0",
+        "rs:",
+        app,
+        id,
+        "0",
+        "1000",
+    ]);
+    let rows = |v: Value| {
+        let Value::Array(mut items) = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            items.remove(0),
+            Value::Bulk(b"0".to_vec()),
+            "the scan is done"
+        );
+        groups(Value::Array(items))
+    };
+    let ours = rows(b.store.execute(&c).unwrap());
+    assert_eq!(ours, rows(b.redis.call(&c).unwrap()), "SOID {app} {id}");
     ours.len()
 }
 
@@ -402,7 +423,33 @@ fn the_projects_scripts() {
     assert_eq!(soid(&mut b, "app", "user:with:colons"), 1);
     assert_eq!(soid(&mut b, "app", "nobody"), 0);
     for min in [0, t0 + 6, t0 + 1000] {
-        run(&mut b, &scripts::SOAPP, &[], &[s("rs:"), s("app"), s(min)]);
+        let first = [
+            s("rs:"),
+            s("app"),
+            s(min),
+            s(250),
+            s(1 << 20),
+            s(""),
+            s(""),
+            s(""),
+        ];
+        run(&mut b, &scripts::SOAPP, &[], &first);
+    }
+    // Pages of 2: each resumes from the last (score, member, position), on both sides.
+    let mut cursor = [s(""), s(""), s("")];
+    loop {
+        let mut args = vec![s("rs:"), s("app"), s(0), s(2), s(1 << 20)];
+        args.extend(cursor.iter().cloned());
+        let Value::Array(page) = run(&mut b, &scripts::SOAPP, &[], &args) else {
+            panic!("SOAPP page")
+        };
+        match (&page[0], &page[1], &page[2]) {
+            (Value::Bulk(score), Value::Bulk(member), Value::Int(pos)) if !score.is_empty() => {
+                let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+                cursor = [text(score), text(member), s(pos)];
+            }
+            _ => break,
+        }
     }
     run(
         &mut b,
@@ -427,13 +474,13 @@ fn the_projects_scripts() {
         &mut b,
         &scripts::KILLSOID,
         &[],
-        &[s("rs:"), s("app"), s("u1")],
+        &[s("rs:"), s("app"), s("u1"), s(200)],
     );
     run(
         &mut b,
         &scripts::KILLSOID,
         &[],
-        &[s("rs:"), s("app"), s("nobody")],
+        &[s("rs:"), s("app"), s("nobody"), s(200)],
     );
     b.check_dump();
 
@@ -469,8 +516,21 @@ fn the_projects_scripts() {
         &[s("rs:"), s(t0 + 150), s(500)],
     );
     b.check_dump();
-    run(&mut b, &scripts::KILLALL, &[], &[s("rs:"), s("big")]);
-    run(&mut b, &scripts::KILLALL, &[], &[s("rs:"), s("nothing")]);
+    // Batches of 7, then the rest.
+    run(&mut b, &scripts::KILLALL, &[], &[s("rs:"), s("big"), s(7)]);
+    b.check_dump();
+    run(
+        &mut b,
+        &scripts::KILLALL,
+        &[],
+        &[s("rs:"), s("big"), s(500)],
+    );
+    run(
+        &mut b,
+        &scripts::KILLALL,
+        &[],
+        &[s("rs:"), s("nothing"), s(500)],
+    );
     b.check_dump();
     let activity = cmd(&["ZCOUNT", "rs:app:_users", &s(t0 - 600), "+inf"]);
     b.check(&activity).unwrap();

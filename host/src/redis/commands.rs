@@ -107,7 +107,9 @@ mod tests {
             );
         }
         for (name, use_) in COMMANDS {
-            if matches!(use_, Use::Scripted) {
+            // soid reads its pages with SSCAN since issue #14; SMEMBERS stays in the table
+            // (tenants' ACLs, the embedded store's tests of node-written sets) for now.
+            if matches!(use_, Use::Scripted) && *name != "SMEMBERS" {
                 assert!(
                     called.contains(&name.to_string()),
                     "{name} is called by no script"

@@ -8,9 +8,12 @@ use crate::reply::{Reply, Value, bulk, err, int_arg, syntax_error};
 pub(super) fn spop(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let wanted = match args.len() {
         2 => None,
+        // Redis answers the same for a count that is negative or not a number.
         3 => Some(
-            usize::try_from(int_arg(&args[2])?)
-                .map_err(|_| err("value is out of range, must be positive"))?,
+            int_arg(&args[2])
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| err("value is out of range, must be positive"))?,
         ),
         _ => return Err(syntax_error()),
     };
