@@ -75,7 +75,8 @@
 //! Not provided: the `cjson`, `cmsgpack`, `struct` and `bit` libraries, `coroutine`,
 //! RESP3 (`redis.setresp(3)`), shebang flags (`#!lua`), Redis' reproducible `math.random`
 //! sequence. A Lua pattern function (`string.find`/`gsub`...) runs in C and is not
-//! interrupted by the budget (nor is it in Redis).
+//! interrupted by the budget (nor is it in Redis); a pattern deeper than 200 levels is the
+//! error `pattern too complex`, as in Lua 5.2+ (Lua 5.1 recursed until the C stack overflowed).
 //!
 //! # Differences from Redis worth knowing
 //!
