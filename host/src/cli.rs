@@ -135,8 +135,8 @@ pub struct ServeArgs {
     /// Serve several tenants, chosen by `Authorization: Bearer KEY` (see README)
     #[arg(long, value_name = "FILE")]
     pub tenants: Option<std::path::PathBuf>,
-    /// With --data: seconds between snapshots of the embedded store; 0 saves only at
-    /// shutdown
+    /// With --data: seconds between compactions of the embedded store (its journal folded
+    /// into the snapshot); 0 compacts only at shutdown. Every write is journaled either way
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub snapshot: u64,
     /// Seconds a client has to send a request's headers (and to start the next request
@@ -329,8 +329,9 @@ pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Ou
         .namespace(namespace)
         .build_with(store.clone())?;
     let result = run(&sessions, call).await;
-    // Saved even after an error: a call that failed midway may have written.
-    data_file::save(&store, file).await?;
+    // Every write is journaled already; the checkpoint folds the journal into the snapshot
+    // so the next command starts from one file.
+    data_file::checkpoint(&store, file).await?;
     Ok(result?)
 }
 /// Runs one command against `sessions`.

@@ -34,7 +34,8 @@ pub struct ServeOptions {
     pub tenants: Option<PathBuf>,
     /// How often to wipe expired sessions; `None` never.
     pub wipe_every: Option<Duration>,
-    /// How often to snapshot the embedded store's data file; `None` only at shutdown.
+    /// How often to fold the embedded store's journal into its snapshot; `None`: only at
+    /// shutdown (the journal grows meanwhile; every write is in it either way).
     pub snapshot_every: Option<Duration>,
     /// Header timeout, connection limit, shutdown deadline.
     pub connections: http::ConnectionLimits,
@@ -86,9 +87,9 @@ pub async fn run(
     };
     let (store, _held) = match data {
         Some(file) => {
+            // Starting the journal fails now, not at the first write, when the directory
+            // cannot be written.
             let (store, held) = data_file::open(file)?;
-            // Fails now, not at the first snapshot, when the file cannot be written.
-            data_file::save(&store, file).await?;
             tracing::info!(
                 "no Redis configured: using the embedded store (kept in {})",
                 file.display()
@@ -107,21 +108,16 @@ pub async fn run(
         .namespace(&options.namespace)
         .build_with(store.clone())
         .map_err(ServeError::Sessions)?;
-    let snapshots = match (data, options.snapshot_every) {
-        (Some(file), Some(every)) => Some(data_file::spawn_snapshots(
-            store.clone(),
-            file.to_path_buf(),
-            every,
-        )),
-        _ => None,
-    };
+    let persistence = data.map(|file| {
+        data_file::spawn_persistence(store.clone(), file.to_path_buf(), options.snapshot_every)
+    });
     let served = listen(options, sessions.into(), "the embedded store", shutdown).await;
-    if let Some(task) = snapshots {
+    if let Some(task) = persistence {
         task.abort();
     }
     // After in-flight requests finished: every acknowledged write is in this snapshot.
     if let Some(file) = data {
-        data_file::save(&store, file).await?;
+        data_file::checkpoint(&store, file).await?;
         tracing::info!("embedded store saved to {}", file.display());
     }
     served
