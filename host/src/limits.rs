@@ -25,6 +25,11 @@ pub struct Limits {
     pub cpu_time: Duration,
     /// Instances alive at once (busy or idle); calls beyond wait for one.
     pub max_instances: usize,
+    /// Wall-clock time per call, guest and Redis together; `None`: no deadline.
+    pub deadline: Option<Duration>,
+    /// Redis commands per call (each command of a pipeline or transaction counts);
+    /// `None`: no budget.
+    pub max_commands: Option<u64>,
 }
 
 impl Default for Limits {
@@ -34,14 +39,31 @@ impl Default for Limits {
             memory_bytes: 64 << 20,
             cpu_time: Duration::from_secs(1),
             max_instances: 256,
+            deadline: None,
+            max_commands: None,
         }
     }
 }
 
-/// The memory side, in each instance's store.
+impl Limits {
+    /// What a tenant gets unless its `[tenant.limits]` says otherwise: the defaults plus a
+    /// deadline and a command budget, so no call can hold Redis or the host for long.
+    pub fn tenant_default() -> Self {
+        Self {
+            deadline: Some(Duration::from_secs(5)),
+            max_commands: Some(1000),
+            ..Self::default()
+        }
+    }
+}
+
+/// The memory side, in each instance's store: the limit is on the sum of every linear
+/// memory the instance has (a component may define several).
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
+    /// Bytes of all the instance's memories so far.
+    total: usize,
     /// A grow was refused: the trap that follows is a limit hit, not a bug.
     pub(crate) hit: bool,
 }
@@ -50,6 +72,7 @@ impl MemoryLimiter {
     pub(crate) fn new(max_bytes: usize) -> Self {
         Self {
             max_bytes,
+            total: 0,
             hit: false,
         }
     }
@@ -61,11 +84,16 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max_bytes;
+        // A new memory arrives with current = 0; a grow adds what it adds.
+        let total = self.total.saturating_add(desired.saturating_sub(current));
+        let allowed = total <= self.max_bytes;
+        if allowed {
+            self.total = total;
+        }
         self.hit |= !allowed;
         Ok(allowed)
     }
@@ -180,6 +208,67 @@ impl CpuBudget {
     }
 }
 
+/// The current call's wall-clock deadline and Redis command budget. The capability counts
+/// commands and bounds its waits by the deadline; the epoch callback checks the deadline
+/// while the guest runs. Once hit, every further command of the call is refused without
+/// reaching Redis, and the call ends as `limitExceeded` whatever the component returns.
+#[derive(Debug)]
+pub(crate) struct CallBudget {
+    deadline: Option<Duration>,
+    max_commands: Option<u64>,
+    started: Instant,
+    commands: u64,
+    pub(crate) hit: Option<crate::error::LimitExceeded>,
+}
+
+impl CallBudget {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            deadline: limits.deadline,
+            max_commands: limits.max_commands,
+            started: Instant::now(),
+            commands: 0,
+            hit: None,
+        }
+    }
+
+    /// A call starts: a fresh deadline and budget.
+    pub(crate) fn start(&mut self) {
+        self.started = Instant::now();
+        self.commands = 0;
+        self.hit = None;
+    }
+
+    /// Time left before the deadline (`None`: no deadline); records a hit at zero.
+    pub(crate) fn remaining(&mut self) -> Option<Duration> {
+        let deadline = self.deadline?;
+        let left = deadline.saturating_sub(self.started.elapsed());
+        if left.is_zero() {
+            self.hit
+                .get_or_insert(crate::error::LimitExceeded::Deadline(deadline));
+        }
+        Some(left)
+    }
+
+    /// Takes `n` commands from the budget; `false` (and a hit) when they do not fit or the
+    /// call is already over a limit.
+    pub(crate) fn take(&mut self, n: usize) -> bool {
+        if self.hit.is_some() || self.remaining().is_some_and(|d| d.is_zero()) {
+            return false;
+        }
+        self.commands = self
+            .commands
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        if let Some(max) = self.max_commands
+            && self.commands > max
+        {
+            self.hit = Some(crate::error::LimitExceeded::Commands(max));
+            return false;
+        }
+        true
+    }
+}
+
 /// Advances `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
 pub(crate) fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -212,6 +301,17 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_limit_counts_every_memory_of_an_instance() {
+        let mut m = MemoryLimiter::new(1 << 20);
+        assert!(m.memory_growing(0, 600 << 10, None).unwrap());
+        assert!(
+            !m.memory_growing(0, 600 << 10, None).unwrap(),
+            "a second memory"
+        );
+        assert!(m.hit);
+    }
+
+    #[test]
     fn host_time_does_not_count_against_the_cpu_budget() {
         let ms = Duration::from_millis;
         let host = HostTime::default();
@@ -222,5 +322,33 @@ mod tests {
         assert!(!cpu.exhausted_at(t0 + ms(45)), "15 ms of guest time");
         assert!(cpu.exhausted_at(t0 + ms(55)), "25 ms of guest time");
         assert!(cpu.hit);
+    }
+
+    #[test]
+    fn a_call_has_a_command_budget_and_a_deadline() {
+        let mut budget = CallBudget::new(&Limits {
+            max_commands: Some(10),
+            deadline: Some(Duration::from_secs(60)),
+            ..Limits::default()
+        });
+        budget.start();
+        assert!(budget.take(1));
+        assert!(budget.take(9), "a pipeline counts its commands");
+        assert!(!budget.take(1));
+        assert_eq!(budget.hit, Some(crate::error::LimitExceeded::Commands(10)));
+        assert!(!budget.take(1), "refused for the rest of the call");
+        budget.start();
+        assert!(budget.take(5));
+
+        let mut budget = CallBudget::new(&Limits {
+            deadline: Some(Duration::ZERO),
+            ..Limits::default()
+        });
+        budget.start();
+        assert!(!budget.take(1));
+        assert_eq!(
+            budget.hit,
+            Some(crate::error::LimitExceeded::Deadline(Duration::ZERO))
+        );
     }
 }

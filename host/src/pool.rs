@@ -9,7 +9,7 @@
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
-use crate::error::{Error, LimitExceeded};
+use crate::error::Error;
 use crate::instance::InstanceState;
 use crate::limits::Limits;
 use crate::redis::Backend;
@@ -104,7 +104,7 @@ impl Pool {
                 () = returned => {}
             }
         };
-        instance.store.data_mut().cpu.start();
+        instance.store.data_mut().start_call();
         instance.store.set_epoch_deadline(1);
         Ok(instance)
     }
@@ -118,8 +118,8 @@ impl Pool {
         );
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
-        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().cpu.on_tick()));
-        store.data_mut().cpu.start();
+        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().on_tick()));
+        store.data_mut().start_call();
         store.set_epoch_deadline(1);
         let bindings = self
             .runtime
@@ -147,26 +147,25 @@ impl Pool {
     ) -> Result<T, Error> {
         let metrics = &self.metrics;
         metrics.calls.fetch_add(1, Ordering::Relaxed);
-        let result = match result {
-            Err(trap) => {
+        // A call over a limit ends as that limit's error, whatever the component made of
+        // the refusals it got; its instance is dropped like a trapped one.
+        let hit = instance.store.data().limit_hit();
+        let result = match (result, hit) {
+            (_, Some(hit)) => {
                 metrics.errors.fetch_add(1, Ordering::Relaxed);
-                // The instance's state is unknown: it is dropped here, freeing its slot.
-                let state = instance.store.data();
-                let error = if state.cpu.hit {
-                    Error::Limit(LimitExceeded::CpuTime(state.cpu.limit()))
-                } else if state.memory.hit {
-                    Error::Limit(LimitExceeded::Memory(self.limits.memory_bytes))
-                } else {
-                    Error::component(trap)
-                };
-                if matches!(error, Error::Limit(_)) {
-                    metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
-                }
+                metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
                 drop(instance);
                 self.returned.notify_one();
-                return Err(error);
+                return Err(Error::Limit(hit));
             }
-            Ok(r) => r,
+            (Err(trap), None) => {
+                metrics.errors.fetch_add(1, Ordering::Relaxed);
+                // The instance's state is unknown: it is dropped here, freeing its slot.
+                drop(instance);
+                self.returned.notify_one();
+                return Err(Error::component(trap));
+            }
+            (Ok(r), None) => r,
         };
         {
             let mut idle = self.lock_idle();

@@ -1,0 +1,290 @@
+//! Several tenants in one host: the tenants file, API-key checks, per-tenant session stores
+//! ([`Tenancy`]) and the Redis ACL users that confine them.
+//!
+//! Isolation in depth: (1) each tenant's connections authenticate as its own Redis ACL
+//! user, allowed only `NS:*` keys and the commands the session logic needs — Redis checks
+//! this inside Lua scripts too; (2) the host refuses any command outside
+//! [`crate::redis::commands`]' allowlist before it reaches Redis, and any Lua but the
+//! scripts it registered ([`crate::redis::ScriptGate`]); (3) every call runs under the
+//! tenant's memory, CPU, deadline and command limits, and a trap or a limit hit discards
+//! only that instance.
+
+mod acl;
+mod file;
+
+pub use acl::{acl_rules, provision};
+pub use file::{LimitsConfig, MIN_PASSWORD_LEN, TenantConfig, hash_key, load};
+
+use crate::redis::{ScriptGate, ScriptRegistry};
+use crate::runtime::{ComponentSource, Runtime, RuntimeOptions};
+use crate::{Error, Sessions, redact_url};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// Why the tenants could not be loaded, connected or provisioned. Each message is one line
+/// naming the file or the tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantsError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    /// The file parsed but says something that cannot work (the message names the tenant).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("tenant {tenant}: environment variable {var} is not set")]
+    MissingPassword { tenant: String, var: String },
+    #[error("tenant {tenant}: {source}")]
+    Component {
+        tenant: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("tenant {tenant}: {source}{hint}")]
+    Connect {
+        tenant: String,
+        source: Error,
+        hint: &'static str,
+    },
+    #[error("cannot connect to Redis at {url}: {source}")]
+    AdminConnect {
+        url: String,
+        source: redis::RedisError,
+    },
+    #[error("ACL SETUSER {user}: {source}")]
+    Provision {
+        user: String,
+        source: redis::RedisError,
+    },
+    #[error("ACL SAVE: {0}")]
+    AclSave(redis::RedisError),
+    #[error(
+        "loading the session scripts through {url}: {source} (its user must be allowed SCRIPT \
+         LOAD: tenants' users may not run their own Lua, the host loads it)"
+    )]
+    Scripts {
+        url: String,
+        source: redis::RedisError,
+    },
+    #[error("{0:?} is not a Redis URL: {1}")]
+    Url(String, url::ParseError),
+}
+
+/// `base` with the tenant's ACL user and password in place of any credentials.
+pub fn tenant_url(base: &str, user: &str, password: &str) -> Result<String, TenantsError> {
+    let mut url = url::Url::parse(base).map_err(|e| TenantsError::Url(redact_url(base), e))?;
+    // Both fail only for URLs that cannot have credentials (no host), which Redis URLs
+    // always have.
+    let credentials = url
+        .set_username(user)
+        .and_then(|()| url.set_password(Some(password)));
+    if credentials.is_err() {
+        return Err(TenantsError::Url(
+            redact_url(base),
+            url::ParseError::EmptyHost,
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// Whether `base` selects a database (`redis://host/2`): its users then need `SELECT`.
+pub fn selects_database(base: &str) -> bool {
+    url::Url::parse(base).is_ok_and(|u| !matches!(u.path().trim_matches('/'), "" | "0"))
+}
+
+/// One tenant, ready to serve.
+#[derive(Debug)]
+pub struct Tenant {
+    pub name: String,
+    pub sessions: Sessions,
+    /// Authenticated HTTP requests.
+    pub requests: AtomicU64,
+}
+
+impl Tenant {
+    pub fn new(name: impl Into<String>, sessions: Sessions) -> Self {
+        Self {
+            name: name.into(),
+            sessions,
+            requests: Default::default(),
+        }
+    }
+}
+
+/// Whom the service serves: one implicit tenant (no API keys), or tenants by API key.
+#[derive(Debug, Clone)]
+pub enum Tenancy {
+    Single(Arc<Tenant>),
+    /// Tenants by the hash of their API keys (`sha256:HEX`).
+    Keyed(Arc<HashMap<String, Arc<Tenant>>>),
+}
+
+impl Tenancy {
+    /// Tenants from `(key hashes, tenant)` pairs, as [`connect`] gives them.
+    pub fn keyed(tenants: Vec<(Vec<String>, Arc<Tenant>)>) -> Self {
+        let map = tenants
+            .into_iter()
+            .flat_map(|(keys, t)| keys.into_iter().map(move |k| (k, t.clone())))
+            .collect();
+        Tenancy::Keyed(Arc::new(map))
+    }
+
+    /// Every tenant once, by name.
+    pub fn tenants(&self) -> Vec<Arc<Tenant>> {
+        match self {
+            Tenancy::Single(t) => vec![t.clone()],
+            Tenancy::Keyed(map) => {
+                let mut by_name: Vec<Arc<Tenant>> = Vec::new();
+                for t in map.values() {
+                    if !by_name.iter().any(|x| Arc::ptr_eq(x, t)) {
+                        by_name.push(t.clone());
+                    }
+                }
+                by_name.sort_by(|a, b| a.name.cmp(&b.name));
+                by_name
+            }
+        }
+    }
+
+    /// The tenant an `Authorization` header value names; without tenants, the one tenant.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Option<Arc<Tenant>> {
+        match self {
+            Tenancy::Single(t) => Some(t.clone()),
+            Tenancy::Keyed(map) => authorization
+                .and_then(bearer)
+                .and_then(|key| map.get(&hash_key(key)))
+                .cloned(),
+        }
+    }
+}
+
+/// The credentials of `Bearer CREDENTIALS`; the scheme is case-insensitive (RFC 9110).
+fn bearer(authorization: &str) -> Option<&str> {
+    let (scheme, key) = authorization.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim())
+        .filter(|k| !k.is_empty())
+}
+
+impl From<Sessions> for Tenancy {
+    fn from(sessions: Sessions) -> Self {
+        Tenancy::Single(Arc::new(Tenant::new("default", sessions)))
+    }
+}
+
+/// Connects every tenant to Redis at `base_url` as its ACL user. Tenants on the built-in
+/// component share one compiled runtime. The session scripts (and each tenant's own) are
+/// loaded through `base_url`'s own user, which must be allowed `SCRIPT LOAD`.
+pub async fn connect(
+    tenants: &[TenantConfig],
+    base_url: &str,
+) -> Result<Vec<(Vec<String>, Arc<Tenant>)>, TenantsError> {
+    let runtime = |tenant: &str, options: &RuntimeOptions| {
+        Runtime::new(options)
+            .map(Arc::new)
+            .map_err(|e| TenantsError::Component {
+                tenant: tenant.to_owned(),
+                source: e.into_boxed_dyn_error(),
+            })
+    };
+    let scripts_error = |source| TenantsError::Scripts {
+        url: redact_url(base_url),
+        source,
+    };
+    let loader = crate::redis::connect(base_url)
+        .await
+        .map_err(scripts_error)?;
+    let builtin = runtime("(built-in)", &RuntimeOptions::default())?;
+    let mut out = Vec::with_capacity(tenants.len());
+    for t in tenants {
+        let runtime = match &t.component {
+            None => builtin.clone(),
+            Some(path) => runtime(
+                &t.name,
+                &RuntimeOptions {
+                    component: ComponentSource::File(path.clone()),
+                    ..Default::default()
+                },
+            )?,
+        };
+        let registry = ScriptRegistry::load(loader.clone(), t.script_sources()?)
+            .await
+            .map_err(scripts_error)?;
+        let url = tenant_url(base_url, &t.redis_user, &t.password()?)?;
+        let connect_error = |source| TenantsError::Connect {
+            tenant: t.name.clone(),
+            hint: match source {
+                Error::Connect { .. } => {
+                    ". Is its ACL user provisioned? `redis-sessions tenants provision`"
+                }
+                _ => "",
+            },
+            source,
+        };
+        let connection = crate::redis::connect(&url).await.map_err(|source| {
+            connect_error(Error::Connect {
+                url: redact_url(&url),
+                source,
+            })
+        })?;
+        let sessions = Sessions::builder()
+            .runtime(runtime)
+            .namespace(&t.namespace)
+            .limits(t.limits.limits())
+            .build_with(ScriptGate::new(connection, Arc::new(registry)))
+            .map_err(connect_error)?;
+        let keys = t.api_keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+        out.push((keys, Arc::new(Tenant::new(&t.name, sessions))));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stored_as_sha256_hashes() {
+        assert_eq!(
+            hash_key("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn tenant_urls_carry_the_acl_user() {
+        let url = |base, user, pw| tenant_url(base, user, pw).unwrap();
+        assert_eq!(
+            url("redis://127.0.0.1:6379", "acme", "p@ss:w"),
+            "redis://acme:p%40ss%3Aw@127.0.0.1:6379"
+        );
+        assert_eq!(url("redis://old:pw@h:1/2", "t", "x"), "redis://t:x@h:1/2");
+        assert_eq!(
+            url("redis://old:p@ss@h:1", "t", "x"),
+            "redis://t:x@h:1",
+            "an @ in the old password"
+        );
+        assert!(tenant_url("h:1", "t", "x").is_err());
+        assert!(selects_database("redis://h:1/2"));
+        assert!(!selects_database("redis://h:1/0"));
+        assert!(!selects_database("redis://h:1"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer("Bearer k1"), Some("k1"));
+        assert_eq!(bearer("bearer k1"), Some("k1"));
+        assert_eq!(bearer("BEARER  k1 "), Some("k1"));
+        assert_eq!(bearer("Basic k1"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearerk1"), None);
+    }
+}
