@@ -8,6 +8,8 @@ mod attacks;
 mod common;
 #[path = "tenants/fixture.rs"]
 mod fixture;
+#[path = "tenants/recovery.rs"]
+mod recovery;
 
 use fixture::{EVIL, Fixture, GOOD};
 use redis_sessions::service::tenants::hash_key;

@@ -72,7 +72,11 @@ impl Fixture {
     }
 
     pub async fn start_wiping(wipe_every: Option<Duration>) -> Self {
-        let server = RedisServer::start();
+        Self::on(RedisServer::start(), wipe_every).await
+    }
+
+    /// The tenants on `server`, provisioned.
+    pub async fn on(server: RedisServer, wipe_every: Option<Duration>) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "rs-tenants-test-{}-{}",
             std::process::id(),

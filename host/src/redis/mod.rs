@@ -13,4 +13,4 @@ pub use crate::bindings::redis::{Element, Error, Reply};
 pub use backend::{Backend, BackendFuture, Command};
 pub use capability::{RedisCtx, add_to_linker};
 pub use scripts::{ScriptGate, ScriptRegistry};
-pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, connect};
+pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, Reconnecting, connect};

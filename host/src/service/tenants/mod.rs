@@ -15,7 +15,7 @@ mod file;
 pub use acl::{acl_rules, provision};
 pub use file::{LimitsConfig, MIN_PASSWORD_LEN, TenantConfig, hash_key, load};
 
-use crate::redis::{ScriptGate, ScriptRegistry};
+use crate::redis::{Reconnecting, ScriptGate, ScriptRegistry};
 use crate::runtime::{ComponentSource, Runtime, RuntimeOptions};
 use crate::{Error, Sessions, redact_url};
 use std::collections::HashMap;
@@ -229,7 +229,7 @@ pub async fn connect(
             },
             source,
         };
-        let connection = crate::redis::connect(&url).await.map_err(|source| {
+        let connection = Reconnecting::connect(&url).await.map_err(|source| {
             connect_error(Error::Connect {
                 url: redact_url(&url),
                 source,
