@@ -163,6 +163,48 @@ async fn calls_are_stopped_at_their_deadline_and_command_budget() {
     .await;
 }
 
+#[tokio::test]
+async fn a_tenant_over_its_request_rate_gets_429_with_retry_after() {
+    let f = Fixture::start().await;
+    // slow: 2 requests a second, 3 at once.
+    for _ in 0..3 {
+        let (status, body) = f
+            .svc
+            .call_as(Some(SLOW), "GET", "/myapp/activity?dt=60", None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let response = reqwest::Client::new()
+        .get(format!("{}/myapp/activity?dt=60", f.svc.base))
+        .bearer_auth(SLOW)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["name"], "tooManyRequests");
+    // Other tenants are not counted against it.
+    for _ in 0..10 {
+        let (status, _) = f
+            .svc
+            .call_as(Some(GOOD), "GET", "/myapp/activity?dt=60", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (status, _) = f
+        .svc
+        .call_as(Some(SLOW), "GET", "/myapp/activity?dt=60", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "a token came back after 0.5 s");
+    f.assert_metrics(&[
+        "redis_sessions_rate_limited_total{tenant=\"slow\"} 1",
+        "redis_sessions_rate_limited_total{tenant=\"good\"} 0",
+    ])
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_tenants_wipe_runs_on_its_own() {
     // Wipes every 100 ms; the hostile tenants' wipes never return by themselves (evil's
@@ -203,7 +245,8 @@ fn p99(latencies: &mut [Duration]) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_well_behaved_tenant_is_served_during_every_attack() {
-    let f = Arc::new(Fixture::start().await);
+    // Alone among this binary's tests, so they do not weigh on the latencies measured.
+    let f = Arc::new(Fixture::start_alone().await);
     let created = f
         .svc
         .call_as(Some(GOOD), "PUT", "/myapp/create/u?ip=1", None)

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub const GOOD: &str = "good-key-1";
 pub const EVIL: &str = "evil-key-1";
@@ -59,7 +60,16 @@ pub fn hostile_component() -> PathBuf {
         .clone()
 }
 
+/// Tests that measure latencies run alone: every fixture holds this, shared or not.
+static TURN: RwLock<()> = RwLock::const_new(());
+
+enum Turn {
+    Shared(#[allow(dead_code, reason = "held")] RwLockReadGuard<'static, ()>),
+    Alone(#[allow(dead_code, reason = "held")] RwLockWriteGuard<'static, ()>),
+}
+
 pub struct Fixture {
+    _turn: Turn,
     pub server: RedisServer,
     pub file: PathBuf,
     pub tenancy: Tenancy,
@@ -75,8 +85,19 @@ impl Fixture {
         Self::on(RedisServer::start(), wipe_every).await
     }
 
+    /// As [`Fixture::start`], while no other test of this binary runs.
+    pub async fn start_alone() -> Self {
+        let turn = Turn::Alone(TURN.write().await);
+        Self::with_turn(turn, RedisServer::start(), None).await
+    }
+
     /// The tenants on `server`, provisioned.
     pub async fn on(server: RedisServer, wipe_every: Option<Duration>) -> Self {
+        let turn = Turn::Shared(TURN.read().await);
+        Self::with_turn(turn, server, wipe_every).await
+    }
+
+    async fn with_turn(turn: Turn, server: RedisServer, wipe_every: Option<Duration>) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "rs-tenants-test-{}-{}",
             std::process::id(),
@@ -123,6 +144,8 @@ cpu_ms = 60000
 deadline_ms = 300
 commands = 100000000
 instances = 2
+requests_per_second = 2
+burst = 3
 "#,
                 good = hash_key(GOOD),
                 evil = hash_key(EVIL),
@@ -136,6 +159,7 @@ instances = 2
         let tenancy = Tenancy::keyed(tenants::connect(&list, &server.url()).await.unwrap());
         let svc = Service::start_with_metrics(tenancy.clone(), wipe_every).await;
         Self {
+            _turn: turn,
             server,
             file,
             tenancy,

@@ -94,6 +94,21 @@ async fn authenticate(
         .into_response();
     };
     tenant.requests.fetch_add(1, Ordering::Relaxed);
+    if let Err(wait) = tenant.admit() {
+        // Whole seconds, rounded up: a client that waits that long gets in.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::info!(tenant = tenant.name, status = 429, "over its request rate");
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "tooManyRequests",
+            "the tenant is over its request rate limit",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.max(1).into());
+        return response;
+    }
     request.extensions_mut().insert(tenant);
     next.run(request).await
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -59,9 +60,19 @@ pub struct LimitsConfig {
     pub deadline_ms: Option<u64>,
     /// Redis commands per call (default 1000).
     pub commands: Option<u64>,
+    /// Requests a second, on average (default: no limit); beyond, 429 with Retry-After.
+    pub requests_per_second: Option<NonZeroU32>,
+    /// Requests at once above that rate (default: `requests_per_second`).
+    pub burst: Option<NonZeroU32>,
 }
 
 impl LimitsConfig {
+    /// The request rate limit, `(per second, burst)`, if any.
+    pub fn rate(&self) -> Option<(NonZeroU32, NonZeroU32)> {
+        self.requests_per_second
+            .map(|rps| (rps, self.burst.unwrap_or(rps)))
+    }
+
     pub fn limits(&self) -> Limits {
         let d = Limits::tenant_default();
         Limits {

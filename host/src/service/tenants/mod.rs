@@ -18,10 +18,14 @@ pub use file::{LimitsConfig, MIN_PASSWORD_LEN, TenantConfig, hash_key, load};
 use crate::redis::{Reconnecting, ScriptGate, ScriptRegistry};
 use crate::runtime::{ComponentSource, Runtime, RuntimeOptions};
 use crate::{Error, Sessions, redact_url};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Why the tenants could not be loaded, connected or provisioned. Each message is one line
 /// naming the file or the tenant.
@@ -106,6 +110,10 @@ pub struct Tenant {
     pub sessions: Sessions,
     /// Authenticated HTTP requests.
     pub requests: AtomicU64,
+    /// Requests refused by the rate limit.
+    pub rate_limited: AtomicU64,
+    /// The request rate limit: a token bucket (none: unlimited).
+    rate: Option<DefaultDirectRateLimiter>,
 }
 
 impl Tenant {
@@ -114,6 +122,28 @@ impl Tenant {
             name: name.into(),
             sessions,
             requests: Default::default(),
+            rate_limited: Default::default(),
+            rate: None,
+        }
+    }
+
+    /// At most `per_second` requests a second on average, `burst` at once.
+    pub fn with_rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        self.rate = Some(RateLimiter::direct(
+            Quota::per_second(per_second).allow_burst(burst),
+        ));
+        self
+    }
+
+    /// Takes a request from the tenant's bucket; `Err(wait)` when it is empty, `wait` being
+    /// when the next request would be let in.
+    pub fn admit(&self) -> Result<(), Duration> {
+        match &self.rate {
+            None => Ok(()),
+            Some(limiter) => limiter.check().map_err(|not_until| {
+                self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                not_until.wait_time_from(DefaultClock::default().now())
+            }),
         }
     }
 }
@@ -242,7 +272,11 @@ pub async fn connect(
             .build_with(ScriptGate::new(connection, Arc::new(registry)))
             .map_err(connect_error)?;
         let keys = t.api_keys.iter().map(|k| k.to_ascii_lowercase()).collect();
-        out.push((keys, Arc::new(Tenant::new(&t.name, sessions))));
+        let mut tenant = Tenant::new(&t.name, sessions);
+        if let Some((per_second, burst)) = t.limits.rate() {
+            tenant = tenant.with_rate_limit(per_second, burst);
+        }
+        out.push((keys, Arc::new(tenant)));
     }
     Ok(out)
 }
