@@ -4,7 +4,7 @@
 use crate::clocks::{ClockHandle, SharedClock};
 use crate::config::ConfigCtx;
 use crate::error::LimitExceeded;
-use crate::limits::{CallBudget, CpuBudget, HostTime, Limits, MemoryLimiter};
+use crate::limits::{CallBudget, CpuBudget, HostTime, Limits, MemoryLimiter, SharedMemory};
 use crate::redis::{Backend, RedisCtx};
 use std::sync::Arc;
 use wasmtime::UpdateDeadline;
@@ -29,6 +29,7 @@ impl InstanceState {
         namespace: Arc<str>,
         clock: Option<&SharedClock>,
         limits: &Limits,
+        shared_memory: Option<SharedMemory>,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         if let Some(clock) = clock {
@@ -40,7 +41,7 @@ impl InstanceState {
             table: ResourceTable::new(),
             redis: RedisCtx::new(backend, host_time.clone(), CallBudget::new(limits)),
             config: ConfigCtx::new(namespace),
-            memory: MemoryLimiter::new(limits.memory_bytes),
+            memory: MemoryLimiter::new(limits.memory_bytes, shared_memory),
             cpu: CpuBudget::new(limits.cpu_time, host_time),
             memory_limit: limits.memory_bytes,
         }
@@ -67,6 +68,10 @@ impl InstanceState {
             Some(hit)
         } else if self.cpu.hit {
             Some(LimitExceeded::CpuTime(self.cpu.limit()))
+        } else if self.memory.shared_hit {
+            Some(LimitExceeded::TotalMemory(
+                self.memory.shared_max().unwrap_or_default(),
+            ))
         } else if self.memory.hit {
             Some(LimitExceeded::Memory(self.memory_limit))
         } else {

@@ -9,7 +9,7 @@
 //! need; the time it then waits to be resumed is not counted either.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, ResourceLimiter, UpdateDeadline};
 
@@ -30,6 +30,9 @@ pub struct Limits {
     /// Redis commands per call (each command of a pipeline or transaction counts);
     /// `None`: no budget.
     pub max_commands: Option<u64>,
+    /// Linear memory of all the instances together, in bytes; `None`: only the
+    /// per-instance limit (times `max_instances`) bounds it.
+    pub total_memory_bytes: Option<usize>,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_instances: 256,
             deadline: None,
             max_commands: None,
+            total_memory_bytes: None,
         }
     }
 }
@@ -52,28 +56,78 @@ impl Limits {
         Self {
             deadline: Some(Duration::from_secs(5)),
             max_commands: Some(1000),
+            total_memory_bytes: Some(1 << 30),
             ..Self::default()
         }
     }
 }
 
+/// The bytes of linear memory all of one pool's instances have, against a cap.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedMemory {
+    used: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+impl SharedMemory {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            used: Arc::default(),
+            max_bytes,
+        }
+    }
+
+    /// Takes `bytes` if they fit under the cap.
+    fn take(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes).filter(|&u| u <= self.max_bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
 /// The memory side, in each instance's store: the limit is on the sum of every linear
-/// memory the instance has (a component may define several).
+/// memory the instance has (a component may define several), and on what all instances
+/// of the pool have together.
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
     /// Bytes of all the instance's memories so far.
     total: usize,
+    shared: Option<SharedMemory>,
     /// A grow was refused: the trap that follows is a limit hit, not a bug.
     pub(crate) hit: bool,
+    /// ...and it was refused by the pool's cap.
+    pub(crate) shared_hit: bool,
 }
 
 impl MemoryLimiter {
-    pub(crate) fn new(max_bytes: usize) -> Self {
+    pub(crate) fn new(max_bytes: usize, shared: Option<SharedMemory>) -> Self {
         Self {
             max_bytes,
             total: 0,
+            shared,
             hit: false,
+            shared_hit: false,
+        }
+    }
+
+    /// The pool's cap, if any.
+    pub(crate) fn shared_max(&self) -> Option<usize> {
+        self.shared.as_ref().map(|s| s.max_bytes)
+    }
+}
+
+/// A dropped instance's memory goes back to its pool.
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.give_back(self.total);
         }
     }
 }
@@ -89,8 +143,13 @@ impl ResourceLimiter for MemoryLimiter {
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
         // A new memory arrives with current = 0; a grow adds what it adds.
-        let total = self.total.saturating_add(desired.saturating_sub(current));
-        let allowed = total <= self.max_bytes;
+        let grow = desired.saturating_sub(current);
+        let total = self.total.saturating_add(grow);
+        let mut allowed = total <= self.max_bytes;
+        if allowed && let Some(shared) = &self.shared {
+            allowed = shared.take(grow);
+            self.shared_hit |= !allowed;
+        }
         if allowed {
             self.total = total;
         }
@@ -293,7 +352,7 @@ mod tests {
 
     #[test]
     fn memory_beyond_the_limit_is_refused_and_remembered() {
-        let mut m = MemoryLimiter::new(1 << 20);
+        let mut m = MemoryLimiter::new(1 << 20, None);
         assert!(m.memory_growing(0, 1 << 20, None).unwrap());
         assert!(!m.hit);
         assert!(!m.memory_growing(1 << 20, (1 << 20) + 65536, None).unwrap());
@@ -301,8 +360,23 @@ mod tests {
     }
 
     #[test]
+    fn instances_share_their_pools_memory_cap() {
+        let shared = SharedMemory::new(1 << 20);
+        let mut a = MemoryLimiter::new(1 << 20, Some(shared.clone()));
+        let mut b = MemoryLimiter::new(1 << 20, Some(shared.clone()));
+        assert!(a.memory_growing(0, 768 << 10, None).unwrap());
+        assert!(!b.memory_growing(0, 512 << 10, None).unwrap());
+        assert!(b.hit && b.shared_hit);
+        drop(a);
+        assert!(
+            b.memory_growing(0, 512 << 10, None).unwrap(),
+            "a's memory came back"
+        );
+    }
+
+    #[test]
     fn the_memory_limit_counts_every_memory_of_an_instance() {
-        let mut m = MemoryLimiter::new(1 << 20);
+        let mut m = MemoryLimiter::new(1 << 20, None);
         assert!(m.memory_growing(0, 600 << 10, None).unwrap());
         assert!(
             !m.memory_growing(0, 600 << 10, None).unwrap(),

@@ -11,7 +11,7 @@ use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
 use crate::error::Error;
 use crate::instance::InstanceState;
-use crate::limits::Limits;
+use crate::limits::{Limits, SharedMemory};
 use crate::redis::Backend;
 use crate::runtime::Runtime;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +47,8 @@ pub(crate) struct Pool {
     pub(crate) namespace: Arc<str>,
     clock: Option<SharedClock>,
     limits: Limits,
+    /// The instances' memory together, when `limits` caps it.
+    memory: Option<SharedMemory>,
     idle: Mutex<Vec<Instance>>,
     max_idle: usize,
     /// One permit per instance that may exist.
@@ -71,6 +73,7 @@ impl Pool {
             backend,
             namespace,
             clock,
+            memory: limits.total_memory_bytes.map(SharedMemory::new),
             limits,
             idle: Mutex::new(Vec::new()),
             max_idle: max_idle.min(max_instances),
@@ -115,6 +118,7 @@ impl Pool {
             self.namespace.clone(),
             self.clock.as_ref(),
             &self.limits,
+            self.memory.clone(),
         );
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|state| &mut state.memory);

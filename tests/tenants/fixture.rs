@@ -140,6 +140,7 @@ component = "{component}"
 redis_user = "slow"
 redis_password = "slow-secret-0123456789"
 [tenant.limits]
+memory_total_mib = 16
 cpu_ms = 60000
 deadline_ms = 300
 commands = 100000000

@@ -54,6 +54,8 @@ pub struct TenantConfig {
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub memory_mib: Option<usize>,
+    /// Memory of all the tenant's instances together (default 1024).
+    pub memory_total_mib: Option<usize>,
     pub cpu_ms: Option<u64>,
     pub instances: Option<usize>,
     /// Wall-clock time per call (default 5000).
@@ -81,6 +83,10 @@ impl LimitsConfig {
             max_instances: self.instances.unwrap_or(d.max_instances),
             deadline: self.deadline_ms.map(Duration::from_millis).or(d.deadline),
             max_commands: self.commands.or(d.max_commands),
+            total_memory_bytes: self
+                .memory_total_mib
+                .map(|m| m << 20)
+                .or(d.total_memory_bytes),
         }
     }
 }
