@@ -1,7 +1,9 @@
 //! The Redis ACL users that confine tenants: their rules, and `tenants provision`, which
 //! creates them and makes them outlive a Redis restart.
 
-use super::{TenantConfig, TenantsError, selects_database};
+use super::error::TenantsError;
+use super::file::TenantConfig;
+use super::urls::selects_database;
 use crate::redis::commands;
 
 /// The `ACL SETUSER` arguments that confine a tenant: its keys, and only the commands the
@@ -78,4 +80,22 @@ pub async fn provision(
         Err(e) => return Err(TenantsError::AclSave(e)),
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_may_not_run_its_own_lua_nor_pick_a_database() {
+        let t: TenantConfig = toml::from_str(
+            "name = \"acme\"\napi_keys = []\nnamespace = \"acme\"\nredis_user = \"acme\"\n",
+        )
+        .unwrap();
+        let rules = acl_rules(&t, "pw", false);
+        assert!(rules.contains(&"~acme:*".to_owned()));
+        assert!(rules.contains(&"+evalsha".to_owned()));
+        assert!(!rules.contains(&"+eval".to_owned()) && !rules.contains(&"+select".to_owned()));
+        assert!(acl_rules(&t, "pw", true).contains(&"+select".to_owned()));
+    }
 }

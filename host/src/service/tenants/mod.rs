@@ -10,10 +10,14 @@
 //! only that instance.
 
 mod acl;
+mod error;
 mod file;
+mod urls;
 
 pub use acl::{acl_rules, provision};
+pub use error::TenantsError;
 pub use file::{LimitsConfig, MIN_PASSWORD_LEN, TenantConfig, hash_key, load};
+pub use urls::{selects_database, tenant_url};
 
 use crate::redis::{Reconnecting, ScriptGate, ScriptRegistry};
 use crate::runtime::{ComponentSource, Runtime, RuntimeOptions};
@@ -22,86 +26,9 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// Why the tenants could not be loaded, connected or provisioned. Each message is one line
-/// naming the file or the tenant.
-#[derive(Debug, thiserror::Error)]
-pub enum TenantsError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
-    /// The file parsed but says something that cannot work (the message names the tenant).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("tenant {tenant}: environment variable {var} is not set")]
-    MissingPassword { tenant: String, var: String },
-    #[error("tenant {tenant}: {source}")]
-    Component {
-        tenant: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    #[error("tenant {tenant}: {source}{hint}")]
-    Connect {
-        tenant: String,
-        source: Error,
-        hint: &'static str,
-    },
-    #[error("cannot connect to Redis at {url}: {source}")]
-    AdminConnect {
-        url: String,
-        source: redis::RedisError,
-    },
-    #[error("ACL SETUSER {user}: {source}")]
-    Provision {
-        user: String,
-        source: redis::RedisError,
-    },
-    #[error("ACL SAVE: {0}")]
-    AclSave(redis::RedisError),
-    #[error(
-        "loading the session scripts through {url}: {source} (its user must be allowed SCRIPT \
-         LOAD: tenants' users may not run their own Lua, the host loads it)"
-    )]
-    Scripts {
-        url: String,
-        source: redis::RedisError,
-    },
-    #[error("{0:?} is not a Redis URL: {1}")]
-    Url(String, url::ParseError),
-}
-
-/// `base` with the tenant's ACL user and password in place of any credentials.
-pub fn tenant_url(base: &str, user: &str, password: &str) -> Result<String, TenantsError> {
-    let mut url = url::Url::parse(base).map_err(|e| TenantsError::Url(redact_url(base), e))?;
-    // Both fail only for URLs that cannot have credentials (no host), which Redis URLs
-    // always have.
-    let credentials = url
-        .set_username(user)
-        .and_then(|()| url.set_password(Some(password)));
-    if credentials.is_err() {
-        return Err(TenantsError::Url(
-            redact_url(base),
-            url::ParseError::EmptyHost,
-        ));
-    }
-    Ok(url.to_string())
-}
-
-/// Whether `base` selects a database (`redis://host/2`): its users then need `SELECT`.
-pub fn selects_database(base: &str) -> bool {
-    url::Url::parse(base).is_ok_and(|u| !matches!(u.path().trim_matches('/'), "" | "0"))
-}
 
 /// One tenant, ready to serve.
 #[derive(Debug)]
