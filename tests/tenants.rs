@@ -12,7 +12,7 @@ mod fixture;
 mod recovery;
 
 use fixture::{EVIL, Fixture, GOOD};
-use redis_sessions::service::tenants::hash_key;
+use redis_sessions::service::tenants::{self, hash_key};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::process::Command;
@@ -331,4 +331,33 @@ async fn provision_and_hash_key_from_the_command_line() {
         !rules.contains("good-secret"),
         "passwords are stored hashed by Redis"
     );
+}
+
+/// A tenant whose component is not of the session-store world is refused at start, in one
+/// line naming it.
+#[tokio::test]
+async fn a_component_of_another_kind_is_refused_naming_its_tenant() {
+    let server = common::RedisServer::start();
+    let dir = server.dir().join("odd");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A core module: WebAssembly, but no component at all.
+    std::fs::write(dir.join("odd.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let file = dir.join("tenants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[tenant]]\nname = \"odd\"\napi_keys = [\"{}\"]\nnamespace = \"odd\"\n\
+             component = \"odd.wasm\"\nredis_user = \"odd\"\n\
+             redis_password = \"odd-secret-0123456789\"\n",
+            hash_key("odd")
+        ),
+    )
+    .unwrap();
+    let list = tenants::load(&file).unwrap();
+    let error = tenants::connect(&list, &server.url())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("tenant odd: "), "{error}");
+    assert_eq!(error.lines().count(), 1, "{error}");
 }

@@ -361,4 +361,11 @@ async fn a_well_behaved_tenant_is_served_during_every_attack() {
     }
     assert!(grown < 10 << 20, "Redis grew by {grown} bytes");
     eprintln!("Redis memory grew by {} KiB over all attacks", grown >> 10);
+    // No script ran long: Redis never needed SCRIPT KILL.
+    let busy = redis::cmd("SCRIPT")
+        .arg("KILL")
+        .query_async::<()>(&mut raw)
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), Some("NOTBUSY"), "{busy}");
 }
