@@ -361,3 +361,41 @@ async fn a_component_of_another_kind_is_refused_naming_its_tenant() {
     assert!(error.starts_with("tenant odd: "), "{error}");
     assert_eq!(error.lines().count(), 1, "{error}");
 }
+
+/// `serve --tenants --metrics-listen`: metrics on their own port, not on the API's.
+#[tokio::test]
+async fn serve_puts_metrics_on_their_own_port_only() {
+    let f = Fixture::start().await;
+    let (api, metrics) = (test_support::free_port(), test_support::free_port());
+    let mut serve = test_support::Spawned::spawn(
+        Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+            .args([
+                "serve",
+                "--wipe",
+                "0",
+                "--redis",
+                &f.server.url(),
+                "--tenants",
+            ])
+            .arg(&f.file)
+            .args(["--listen", &format!("127.0.0.1:{api}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")]),
+    );
+    serve.wait_for_port(api, Duration::from_secs(20));
+    serve.wait_for_port(metrics, Duration::from_secs(5));
+    let get = |url: String| tokio::task::spawn_blocking(move || test_support::http_get(&url));
+    let (status, body) = get(format!("http://127.0.0.1:{metrics}/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("redis_sessions_requests_total{tenant=\"good\"} 0"),
+        "{body}"
+    );
+    let (status, _) = get(format!("http://127.0.0.1:{api}/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 401);
+}
