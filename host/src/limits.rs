@@ -309,6 +309,14 @@ impl CallBudget {
         Some(left)
     }
 
+    /// The deadline passed while awaiting Redis.
+    pub(crate) fn expire(&mut self) {
+        if let Some(deadline) = self.deadline {
+            self.hit
+                .get_or_insert(crate::error::LimitExceeded::Deadline(deadline));
+        }
+    }
+
     /// Takes `n` commands from the budget; `false` (and a hit) when they do not fit or the
     /// call is already over a limit.
     pub(crate) fn take(&mut self, n: usize) -> bool {

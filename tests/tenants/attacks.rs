@@ -171,6 +171,32 @@ async fn calls_are_stopped_at_their_deadline_and_command_budget() {
     .await;
 }
 
+/// The deadline also bounds the wait for a Redis that does not answer.
+#[tokio::test]
+async fn the_deadline_bounds_the_wait_for_redis() {
+    let f = Fixture::start().await;
+    // The hostile `get` sends HMGET of a key of its own (its report is a store error).
+    let slow = f.tenant("slow");
+    let error = slow.sessions.get("slow", "myapp:x").await.unwrap_err();
+    assert!(!matches!(error, Error::Limit(_)), "{error}");
+    let mut raw = f.server.raw().await;
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1500)
+        .arg("ALL")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let error = slow.sessions.get("slow", "myapp:x").await.unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        matches!(error, Error::Limit(LimitExceeded::Deadline(d)) if d == Duration::from_millis(300)),
+        "{error}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
 #[tokio::test]
 async fn a_tenant_over_its_request_rate_gets_429_with_retry_after() {
     let f = Fixture::start().await;

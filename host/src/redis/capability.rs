@@ -52,7 +52,7 @@ impl RedisCtx {
             Some(left) => match tokio::time::timeout(left, send).await {
                 Ok(result) => result,
                 Err(_) => {
-                    self.budget.remaining();
+                    self.budget.expire();
                     Err(over_limit(&self.budget))
                 }
             },
