@@ -29,7 +29,7 @@ pub struct Metrics {
     pub calls: AtomicU64,
     /// Calls that failed with anything but a validation error.
     pub errors: AtomicU64,
-    /// Calls stopped at a CPU or memory limit.
+    /// Calls stopped at a limit (CPU, memory, deadline, command budget).
     pub limit_hits: AtomicU64,
 }
 
