@@ -129,6 +129,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:$RS_PORT, else 127.0.0.1:3000]
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
+    /// Serve /metrics (per-tenant counters) on this address only [default: off]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_listen: Option<String>,
     /// Seconds between wipes of expired sessions; 0 disables, minimum 10
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub wipe: u64,
@@ -298,6 +301,7 @@ pub fn serve_options(
     };
     Ok(ServeOptions {
         listen: args.listen_addr(),
+        metrics_listen: args.metrics_listen.clone(),
         store,
         namespace: namespace.to_owned(),
         tenants: args.tenants.clone(),
