@@ -38,13 +38,23 @@ const str = (v) => (v ? String(v) : "");
 const I64_MAX = (1n << 63n) - 1n;
 const I64_MIN = -(1n << 63n);
 
-/** node's `parseInt`, as the component's s64: NaN becomes 0, which fails its `>= 10` check. */
+/** node's `parseInt`, as the component's s64: NaN becomes -1, which fails its `>= 10` check. */
 function int(v) {
   const n = Number.parseInt(`${v}`, 10);
-  if (Number.isNaN(n)) return 0n;
+  if (Number.isNaN(n)) return -1n;
   if (!Number.isFinite(n)) return n > 0 ? I64_MAX : I64_MIN;
   const b = BigInt(n);
   return b > I64_MAX ? I64_MAX : b < I64_MIN ? I64_MIN : b;
+}
+
+/**
+ * node's ttl: falsy is the default; otherwise parsed, and then 0 fails (the component takes
+ * 0 as "the default", like a falsy ttl).
+ */
+function ttl(v) {
+  if (!v) return undefined;
+  const n = int(v);
+  return n === 0n ? -1n : n;
 }
 
 const D_EMPTY = "d must containt at least one key.";
@@ -155,7 +165,7 @@ export default class RedisSessions {
         "redis-sessions-wasm: cachetime/cachemax are not supported yet; every get reads Redis",
       );
     }
-    const redis = redisCapability(this.redis, () => this.#ready());
+    const redis = redisCapability(this.redis, () => this.#ready(), this.#address);
     this.#pool = new InstancePool({ redis, namespace, size: o.poolSize ?? 8 });
     if (o.wipe !== 0) {
       let wipe = o.wipe || 600;
@@ -168,12 +178,12 @@ export default class RedisSessions {
   async #ready() {
     const c = this.redis;
     if (c.isReady) return;
-    if (!c.isOpen) throw new Error(`the Redis client (${this.#address}) is closed`);
+    if (!c.isOpen) throw new Error("the client is closed");
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         c.off("ready", onReady);
         const why = this.#lastError ? `: ${this.#lastError.message}` : "";
-        reject(new Error(`not connected to Redis at ${this.#address}${why}`));
+        reject(new Error(`not connected${why}`));
       }, READY_WAIT_MS);
       const onReady = () => {
         clearTimeout(timer);
@@ -211,7 +221,7 @@ export default class RedisSessions {
   async create(o) {
     o = o || {};
     const args = (s, d) =>
-      s.create(str(o.app), str(o.id), str(o.ip), o.ttl ? int(o.ttl) : undefined, d, Boolean(o.no_resave));
+      s.create(str(o.app), str(o.id), str(o.ip), ttl(o.ttl), d, Boolean(o.no_resave));
     const token = o.d ? await this.#withD(o.d, args) : await this.#call((s) => args(s, undefined));
     return { token };
   }

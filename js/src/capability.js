@@ -24,7 +24,7 @@ class CapabilityError extends Error {
 }
 
 /** A thrown node-redis error → the WIT error: Redis's own answers are `server`. */
-function failure(e, where) {
+function failure(e, address) {
   if (e instanceof CapabilityError) return e;
   // node-redis's ErrorReply (matched by name: a caller's client may come from another copy
   // of the package).
@@ -32,7 +32,7 @@ function failure(e, where) {
     return new CapabilityError("server", e.message);
   }
   const message = e instanceof Error ? e.message : String(e);
-  return new CapabilityError("unavailable", `${where}: ${message}`);
+  return new CapabilityError("unavailable", `Redis at ${address} is unavailable: ${message}`);
 }
 
 function name(command) {
@@ -75,7 +75,7 @@ function check(command) {
  * The `redis` import for one client. `ready()` resolves when the client can take commands
  * or rejects (as `unavailable`) when it cannot.
  */
-export function redisCapability(client, ready) {
+export function redisCapability(client, ready, address) {
   const opts = { returnBuffers: true };
   return {
     async execute(command) {
@@ -84,7 +84,7 @@ export function redisCapability(client, ready) {
         await ready();
         return reply(await client.sendCommand(args(command), opts), n);
       } catch (e) {
-        throw failure(e, "execute");
+        throw failure(e, address);
       }
     },
 
@@ -98,7 +98,7 @@ export function redisCapability(client, ready) {
         if (failed) throw failed.reason;
         return settled.map((s, i) => reply(s.value, names[i]));
       } catch (e) {
-        throw failure(e, "pipeline");
+        throw failure(e, address);
       }
     },
 
@@ -133,7 +133,7 @@ export function redisCapability(client, ready) {
           return reply(r, names[i]);
         });
       } catch (e) {
-        throw failure(e, "transaction");
+        throw failure(e, address);
       }
     },
   };
