@@ -143,6 +143,13 @@ describe("redis-sessions-wasm", () => {
     assert.equal(JSON.stringify(e), '{"name":"invalidFormat"}'); // v4: message is not enumerable
   });
 
+  it("an error Redis answers rejects as storeError, with Redis's message", async () => {
+    await raw.set("rs:broken:_sessions", "not a sorted set");
+    const e = await rs.create({ app: "broken", id: "u", ip: "127.0.0.1" }).catch((err) => err);
+    assert.equal(e.name, "storeError");
+    assert.match(e.message, /^WRONGTYPE /);
+  });
+
   it("an id's line break is refused at once (node's regex takes minutes)", async () => {
     const t = Date.now();
     await rejects(rs.create({ app: APP, id: "x".repeat(40) + "\n", ip: "1" }), "invalidFormat", "Invalid id format");
