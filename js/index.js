@@ -133,6 +133,11 @@ export default class RedisSessions {
    * existing node-redis 4 client, used as is) and `poolSize` (component instances, default 8).
    */
   constructor(o) {
+    if (typeof WebAssembly.Suspending !== "function") {
+      throw new Error(
+        `redis-sessions-wasm needs node 24 or newer (WebAssembly JSPI); this is node ${process.versions.node}`,
+      );
+    }
     o = o || {};
     const namespace = o.namespace ?? "rs";
     this.redisns = `${namespace}:`;
