@@ -125,6 +125,7 @@ export default class RedisSessions {
   #ownClient;
   #pool;
   #lastError = null;
+  #readyWait = null;
   #address;
 
   /**
@@ -179,12 +180,15 @@ export default class RedisSessions {
     }
   }
 
-  /** Resolves when the client can take commands; waits briefly for a (re)connection. */
+  /**
+   * Resolves when the client can take commands; waits briefly for a (re)connection (one
+   * wait shared by every call that arrives meanwhile).
+   */
   async #ready() {
     const c = this.redis;
     if (c.isReady) return;
     if (!c.isOpen) throw new Error("the client is closed");
-    await new Promise((resolve, reject) => {
+    this.#readyWait ??= new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         c.off("ready", onReady);
         const why = this.#lastError ? `: ${this.#lastError.message}` : "";
@@ -195,7 +199,10 @@ export default class RedisSessions {
         resolve();
       };
       c.once("ready", onReady);
+    }).finally(() => {
+      this.#readyWait = null;
     });
+    return this.#readyWait;
   }
 
   async #call(fn) {

@@ -208,7 +208,7 @@ describe("Redis going away", () => {
   it("rejects with redisUnavailable while Redis is down, and recovers when it is back", async () => {
     let redis = await startRedis();
     const port = redis.port;
-    const rs = new RedisSessions({ port, wipe: 0 });
+    const rs = new RedisSessions({ port, wipe: 0, poolSize: 32 });
     try {
       const { token } = await rs.create({ app: APP, id: "u", ip: "127.0.0.1" });
       await redis.stop();
@@ -217,6 +217,10 @@ describe("Redis going away", () => {
       assert.equal(e.name, "redisUnavailable", String(e));
       assert.match(e.message, new RegExp(`^Redis at 127.0.0.1:${port} is unavailable: `));
       assert.ok(Date.now() - t < 5000, "fails fast");
+      const many = await Promise.all(
+        Array.from({ length: 40 }, () => rs.get({ app: APP, token }).catch((err) => err.name)),
+      );
+      assert.deepEqual(new Set(many), new Set(["redisUnavailable"]));
       redis = await startRedis(port);
       // node-redis reconnects with a backoff: within a few seconds the calls work again.
       const deadline = Date.now() + 10000;
