@@ -1,5 +1,5 @@
 # The commands people and CI share.
-.PHONY: setup build test interop lint guest wasm wit test-runtimes
+.PHONY: setup build test interop lint guest wasm wit test-runtimes npm test-npm
 
 setup:   ## the wasm32-wasip2 target and redis-server, when missing
 	scripts/setup
@@ -37,3 +37,9 @@ wit:   ## only the WIT as a binary package: target/wasm/redis-sessions-wit.wasm
 
 test-runtimes: setup   ## the HTTP suite against `wasmtime serve` and the Spin-semantics host of the compositions (installs wasmtime 49 + wac)
 	scripts/test-runtimes
+
+npm:   ## js/: the npm package redis-sessions-wasm (the session component transpiled by jco), packed into target/npm/
+	js/build
+
+test-npm: setup npm   ## the npm package's tests on node 24: its own, node redis-sessions' suite, interop with node redis-sessions 4
+	js/test/run

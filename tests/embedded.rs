@@ -1,5 +1,5 @@
 //! The embedded store through the binary: `serve` with no Redis, `--data` kept across a
-//! graceful restart and across a SIGKILL after a snapshot, and the one-shot `--data` calls.
+//! graceful restart and across a SIGKILL (the journal), and the one-shot `--data` calls.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -143,31 +143,43 @@ async fn serve_with_no_redis_uses_the_embedded_store_and_a_restart_loses_no_sess
 }
 
 #[tokio::test]
-async fn sessions_written_before_a_snapshot_tick_survive_a_sigkill() {
-    let dir = TempDir::new("snapshot");
+async fn every_acknowledged_write_survives_a_sigkill() {
+    let dir = TempDir::new("journal");
     let data = dir.file();
     let data_arg = data.to_str().unwrap();
     let (child, base) = serve(&["--data", data_arg, "--snapshot", "1"]);
-    let sessions = create_many(&base, "early", 20).await;
-    // Wait for a tick after the writes: the file appears (or changes) once it ran.
+    let early = create_many(&base, "early", 20).await;
+    // A compaction folds them into the snapshot meanwhile...
     let deadline = Instant::now() + Duration::from_secs(10);
-    let written_after = std::time::SystemTime::now();
-    loop {
-        let modified = std::fs::metadata(&data).and_then(|m| m.modified()).ok();
-        if modified.is_some_and(|m| m > written_after) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no snapshot was written");
-        std::thread::sleep(Duration::from_millis(100));
+    while !data.exists() {
+        assert!(Instant::now() < deadline, "no compaction ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // ...and these are only in the journal when the process is killed, right after the
+    // last reply: the OS has every acknowledged write.
+    let late = create_many(&base, "late", 20).await;
+    let client = reqwest::Client::new();
+    let killed = &early[0].1;
+    let r = client
+        .delete(format!("{base}/myapp/kill/{killed}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["kill"], 1);
     signal(&child, "-KILL");
     let _ = stderr_of(child);
 
     let (child, base) = serve(&["--data", data_arg]);
-    assert_all_back(&base, &sessions).await;
+    assert_all_back(&base, &early[1..]).await;
+    assert_all_back(&base, &late).await;
+    assert_eq!(get(&client, &base, killed).await, serde_json::json!({}));
     signal(&child, "-TERM");
     let (out, log) = stderr_of(child);
     assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("replayed"),
+        "the restart says what it replayed: {log}"
+    );
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {

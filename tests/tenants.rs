@@ -3,155 +3,22 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+#[path = "tenants/attacks.rs"]
+mod attacks;
 mod common;
+#[path = "tenants/fixture.rs"]
+mod fixture;
+#[path = "tenants/recovery.rs"]
+mod recovery;
 
-use common::RedisServer;
-use common::service::Service;
-use redis_sessions::service::tenants::{self, Tenancy, hash_key};
+use fixture::{EVIL, Fixture, GOOD};
+use redis_sessions::service::tenants::{self, hash_key};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-const GOOD: &str = "good-key-1";
-const EVIL: &str = "evil-key-1";
-
-/// Builds the hostile component once per test run (its own target directory, so the
-/// outer cargo's lock is not in the way).
-fn hostile_component() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .unwrap()
-                .to_path_buf();
-            let target = root.join("target/test-components");
-            let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-            cmd.current_dir(&root)
-                .args([
-                    "build",
-                    "-p",
-                    "hostile-component",
-                    "--target",
-                    "wasm32-wasip2",
-                    "--profile",
-                    "guest",
-                ])
-                .arg("--target-dir")
-                .arg(&target);
-            for var in [
-                "CARGO_TARGET_DIR",
-                "RUSTFLAGS",
-                "CARGO_ENCODED_RUSTFLAGS",
-                "CARGO_BUILD_TARGET",
-                "RUSTC_WORKSPACE_WRAPPER",
-                "RUSTC_WRAPPER",
-            ] {
-                cmd.env_remove(var);
-            }
-            assert!(
-                cmd.status().unwrap().success(),
-                "building tests/components/hostile failed"
-            );
-            target.join("wasm32-wasip2/guest/hostile_component.wasm")
-        })
-        .clone()
-}
-
-struct Fixture {
-    server: RedisServer,
-    file: PathBuf,
-    tenancy: Tenancy,
-    svc: Service,
-}
-
-impl Fixture {
-    async fn start() -> Self {
-        let server = RedisServer::start();
-        let dir = std::env::temp_dir().join(format!(
-            "rs-tenants-test-{}-{}",
-            std::process::id(),
-            server.port()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("tenants.toml");
-        std::fs::write(
-            &file,
-            format!(
-                r#"
-[[tenant]]
-name = "good"
-api_keys = ["{good}"]
-namespace = "good"
-redis_user = "good"
-redis_password = "good-secret"
-
-[[tenant]]
-name = "evil"
-api_keys = ["{evil}"]
-namespace = "evil"
-component = "{component}"
-redis_user = "evil"
-redis_password = "evil-secret"
-[tenant.limits]
-memory_mib = 32
-cpu_ms = 100
-instances = 4
-"#,
-                good = hash_key(GOOD),
-                evil = hash_key(EVIL),
-                component = hostile_component().display(),
-            ),
-        )
-        .unwrap();
-        let list = tenants::load(&file).unwrap();
-        tenants::provision(&server.url(), &list).await.unwrap();
-        let tenancy = Tenancy::keyed(tenants::connect(&list, &server.url()).await.unwrap());
-        let svc = Service::start(tenancy.clone(), None).await;
-        Self {
-            server,
-            file,
-            tenancy,
-            svc,
-        }
-    }
-
-    /// Checks that the service's `/metrics` text has each of `lines`.
-    async fn assert_metrics(&self, lines: &[&str]) {
-        let url = format!("{}/metrics", self.svc.base);
-        let metrics = reqwest::get(url).await.unwrap().text().await.unwrap();
-        for line in lines {
-            assert!(metrics.contains(line), "{line} not in:\n{metrics}");
-        }
-    }
-
-    fn tenant(&self, name: &str) -> Arc<tenants::Tenant> {
-        self.tenancy
-            .tenants()
-            .into_iter()
-            .find(|t| t.name == name)
-            .unwrap()
-    }
-
-    async fn snapshot(&self) -> BTreeMap<String, String> {
-        let mut raw = self.server.raw().await;
-        let mut out = BTreeMap::new();
-        for key in common::keys(&mut raw).await {
-            let dump: Vec<u8> = redis::cmd("DUMP")
-                .arg(&key)
-                .query_async(&mut raw)
-                .await
-                .unwrap();
-            out.insert(key, format!("{dump:?}"));
-        }
-        out
-    }
-}
 
 #[tokio::test]
 async fn requests_need_a_known_api_key_and_touch_nothing_without_one() {
@@ -178,9 +45,22 @@ async fn requests_need_a_known_api_key_and_touch_nothing_without_one() {
             .iter()
             .all(|k| k.starts_with("good:"))
     );
+    // The scheme is case-insensitive.
+    let response = reqwest::Client::new()
+        .get(format!("{}/myapp/activity?dt=60", f.svc.base))
+        .header("authorization", format!("bearer {GOOD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Metrics name every tenant: on their own port only, never on the API's.
+    let (status, _) = f.svc.call_as(None, "GET", "/metrics", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = f.svc.call_as(Some(GOOD), "GET", "/metrics", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     f.assert_metrics(&[
-        "redis_sessions_unauthorized_total 4",
-        "redis_sessions_requests_total{tenant=\"good\"} 1",
+        "redis_sessions_unauthorized_total 5",
+        "redis_sessions_requests_total{tenant=\"good\"} 3",
     ])
     .await;
 }
@@ -231,27 +111,24 @@ async fn a_hostile_component_cannot_read_or_write_another_tenants_keys() {
         assert!(!report.contains("ok:"), "an attempt got through: {report}");
         assert_eq!(report.matches("refused").count(), 5, "{report}");
     }
-    // Allowed commands on another tenant's keys, plain or inside scripts with the key
-    // declared or not: Redis' ACL (`~NS:*`) refuses them all.
+    // Allowed commands on another tenant's keys: Redis' ACL (`~NS:*`) refuses them.
     let refusals = |r: &str| r.split(" | ").map(str::to_owned).collect::<Vec<_>>();
     let (read, write) = (refusals(&read), refusals(&write));
-    let denied_key = |r: &str| {
-        r.contains("NOPERM this user has no permissions to access one of the keys")
-            || r.contains("can't access at least one of the keys")
-    };
-    for i in [0, 2, 3] {
-        assert!(denied_key(&read[i]), "{}", read[i]);
-        assert!(denied_key(&write[i]), "{}", write[i]);
-    }
+    let denied_key =
+        |r: &str| r.contains("NOPERM this user has no permissions to access one of the keys");
+    assert!(denied_key(&read[0]), "{}", read[0]);
+    assert!(denied_key(&write[0]), "{}", write[0]);
     let says = |report: &str, text: &str| assert!(report.contains(text), "{report}");
-    // Undeclared keys inside a script are checked when the script touches them.
-    says(&read[2], "can't access at least one of the keys");
+    // The tenant's own Lua never reaches Redis, keys declared or not.
+    for i in [2, 3] {
+        says(&read[i], "Denied(\"EVAL is not allowed");
+        says(&write[i], "Denied(\"EVAL is not allowed");
+    }
+    says(&read[4], "Denied(\"EVAL is not allowed");
     // Commands the session logic never sends: the host's allowlist, before Redis.
     says(&read[1], "Denied(\"HGETALL is not an allowed command\")");
     says(&write[1], "Denied(\"DEL is not an allowed command\")");
     says(&write[4], "Denied(\"FLUSHALL is not an allowed command\")");
-    // A script calling a command outside the ACL user's set: refused by Redis.
-    says(&read[4], "can't run this command");
     assert_eq!(f.snapshot().await, before, "the good tenant's data changed");
 
     let got = f
@@ -431,7 +308,11 @@ async fn provision_and_hash_key_from_the_command_line() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let report = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(report.lines().count(), 2, "{report}");
+    assert_eq!(report.lines().count(), 4, "{report}");
+    assert!(
+        report.lines().last().unwrap().contains("no aclfile"),
+        "{report}"
+    );
     let rules: String = redis::cmd("ACL")
         .arg("LIST")
         .query_async::<Vec<String>>(&mut raw)
@@ -450,4 +331,71 @@ async fn provision_and_hash_key_from_the_command_line() {
         !rules.contains("good-secret"),
         "passwords are stored hashed by Redis"
     );
+}
+
+/// A tenant whose component is not of the session-store world is refused at start, in one
+/// line naming it.
+#[tokio::test]
+async fn a_component_of_another_kind_is_refused_naming_its_tenant() {
+    let server = common::RedisServer::start();
+    let dir = server.dir().join("odd");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A core module: WebAssembly, but no component at all.
+    std::fs::write(dir.join("odd.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let file = dir.join("tenants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[tenant]]\nname = \"odd\"\napi_keys = [\"{}\"]\nnamespace = \"odd\"\n\
+             component = \"odd.wasm\"\nredis_user = \"odd\"\n\
+             redis_password = \"odd-secret-0123456789\"\n",
+            hash_key("odd")
+        ),
+    )
+    .unwrap();
+    let list = tenants::load(&file).unwrap();
+    let error = tenants::connect(&list, &server.url())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("tenant odd: "), "{error}");
+    assert_eq!(error.lines().count(), 1, "{error}");
+}
+
+/// `serve --tenants --metrics-listen`: metrics on their own port, not on the API's.
+#[tokio::test]
+async fn serve_puts_metrics_on_their_own_port_only() {
+    let f = Fixture::start().await;
+    let (api, metrics) = (test_support::free_port(), test_support::free_port());
+    let mut serve = test_support::Spawned::spawn(
+        Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+            .args([
+                "serve",
+                "--wipe",
+                "0",
+                "--redis",
+                &f.server.url(),
+                "--tenants",
+            ])
+            .arg(&f.file)
+            .args(["--listen", &format!("127.0.0.1:{api}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")]),
+    );
+    serve.wait_for_port(api, Duration::from_secs(20));
+    serve.wait_for_port(metrics, Duration::from_secs(5));
+    let get = |url: String| tokio::task::spawn_blocking(move || test_support::http_get(&url));
+    let (status, body) = get(format!("http://127.0.0.1:{metrics}/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("redis_sessions_requests_total{tenant=\"good\"} 0"),
+        "{body}"
+    );
+    let (status, _) = get(format!("http://127.0.0.1:{api}/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 401);
 }

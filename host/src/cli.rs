@@ -129,14 +129,17 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:$RS_PORT, else 127.0.0.1:3000]
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
+    /// Serve /metrics (per-tenant counters) on this address only [default: off]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_listen: Option<String>,
     /// Seconds between wipes of expired sessions; 0 disables, minimum 10
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub wipe: u64,
     /// Serve several tenants, chosen by `Authorization: Bearer KEY` (see README)
     #[arg(long, value_name = "FILE")]
     pub tenants: Option<std::path::PathBuf>,
-    /// With --data: seconds between snapshots of the embedded store; 0 saves only at
-    /// shutdown
+    /// With --data: seconds between compactions of the embedded store (its journal folded
+    /// into the snapshot); 0 compacts only at shutdown. Every write is journaled either way
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub snapshot: u64,
     /// Seconds a client has to send a request's headers (and to start the next request
@@ -298,6 +301,7 @@ pub fn serve_options(
     };
     Ok(ServeOptions {
         listen: args.listen_addr(),
+        metrics_listen: args.metrics_listen.clone(),
         store,
         namespace: namespace.to_owned(),
         tenants: args.tenants.clone(),
@@ -329,8 +333,9 @@ pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Ou
         .namespace(namespace)
         .build_with(store.clone())?;
     let result = run(&sessions, call).await;
-    // Saved even after an error: a call that failed midway may have written.
-    data_file::save(&store, file).await?;
+    // Every write is journaled already; the checkpoint folds the journal into the snapshot
+    // so the next command starts from one file.
+    data_file::checkpoint(&store, file).await?;
     Ok(result?)
 }
 /// Runs one command against `sessions`.

@@ -36,6 +36,12 @@ pub enum LimitExceeded {
     CpuTime(Duration),
     #[error("the call exceeded its memory limit of {} MiB", .0 >> 20)]
     Memory(usize),
+    #[error("the tenant's instances exceeded their total memory limit of {} MiB", .0 >> 20)]
+    TotalMemory(usize),
+    #[error("the call exceeded its deadline of {} ms", .0.as_millis())]
+    Deadline(Duration),
+    #[error("the call exceeded its budget of {0} Redis commands")]
+    Commands(u64),
 }
 
 impl Error {

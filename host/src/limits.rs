@@ -9,7 +9,7 @@
 //! need; the time it then waits to be resumed is not counted either.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, ResourceLimiter, UpdateDeadline};
 
@@ -25,6 +25,14 @@ pub struct Limits {
     pub cpu_time: Duration,
     /// Instances alive at once (busy or idle); calls beyond wait for one.
     pub max_instances: usize,
+    /// Wall-clock time per call, guest and Redis together; `None`: no deadline.
+    pub deadline: Option<Duration>,
+    /// Redis commands per call (each command of a pipeline or transaction counts);
+    /// `None`: no budget.
+    pub max_commands: Option<u64>,
+    /// Linear memory of all the instances together, in bytes; `None`: only the
+    /// per-instance limit (times `max_instances`) bounds it.
+    pub total_memory_bytes: Option<usize>,
 }
 
 impl Default for Limits {
@@ -34,27 +42,93 @@ impl Default for Limits {
             memory_bytes: 64 << 20,
             cpu_time: Duration::from_secs(1),
             max_instances: 256,
+            deadline: None,
+            max_commands: None,
+            total_memory_bytes: None,
         }
     }
 }
 
-/// The memory side, in each instance's store.
+impl Limits {
+    /// What a tenant gets unless its `[tenant.limits]` says otherwise: the defaults plus a
+    /// deadline and a command budget, so no call can hold Redis or the host for long.
+    pub fn tenant_default() -> Self {
+        Self {
+            deadline: Some(Duration::from_secs(5)),
+            max_commands: Some(1000),
+            total_memory_bytes: Some(1 << 30),
+            ..Self::default()
+        }
+    }
+}
+
+/// The bytes of linear memory all of one pool's instances have, against a cap.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedMemory {
+    used: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+impl SharedMemory {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            used: Arc::default(),
+            max_bytes,
+        }
+    }
+
+    /// Takes `bytes` if they fit under the cap.
+    fn take(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes).filter(|&u| u <= self.max_bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// The memory side, in each instance's store: the limit is on the sum of every linear
+/// memory the instance has (a component may define several), and on what all instances
+/// of the pool have together.
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
+    /// Bytes of all the instance's memories so far (memory never shrinks, so the pool drops
+    /// an instance that grew big rather than keep it idle).
+    pub(crate) total: usize,
+    shared: Option<SharedMemory>,
     /// A grow was refused: the trap that follows is a limit hit, not a bug.
     pub(crate) hit: bool,
-    /// The largest size a linear memory was allowed to grow to (memory never shrinks, so
-    /// the pool drops an instance that grew big rather than keep it idle).
-    pub(crate) grown: usize,
+    /// ...and it was refused by the pool's cap.
+    pub(crate) shared_hit: bool,
 }
 
 impl MemoryLimiter {
-    pub(crate) fn new(max_bytes: usize) -> Self {
+    pub(crate) fn new(max_bytes: usize, shared: Option<SharedMemory>) -> Self {
         Self {
             max_bytes,
+            total: 0,
+            shared,
             hit: false,
-            grown: 0,
+            shared_hit: false,
+        }
+    }
+
+    /// The pool's cap, if any.
+    pub(crate) fn shared_max(&self) -> Option<usize> {
+        self.shared.as_ref().map(|s| s.max_bytes)
+    }
+}
+
+/// A dropped instance's memory goes back to its pool.
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.give_back(self.total);
         }
     }
 }
@@ -65,15 +139,22 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max_bytes;
-        self.hit |= !allowed;
-        if allowed {
-            self.grown = self.grown.max(desired);
+        // A new memory arrives with current = 0; a grow adds what it adds.
+        let grow = desired.saturating_sub(current);
+        let total = self.total.saturating_add(grow);
+        let mut allowed = total <= self.max_bytes;
+        if allowed && let Some(shared) = &self.shared {
+            allowed = shared.take(grow);
+            self.shared_hit |= !allowed;
         }
+        if allowed {
+            self.total = total;
+        }
+        self.hit |= !allowed;
         Ok(allowed)
     }
 
@@ -187,6 +268,75 @@ impl CpuBudget {
     }
 }
 
+/// The current call's wall-clock deadline and Redis command budget. The capability counts
+/// commands and bounds its waits by the deadline; the epoch callback checks the deadline
+/// while the guest runs. Once hit, every further command of the call is refused without
+/// reaching Redis, and the call ends as `limitExceeded` whatever the component returns.
+#[derive(Debug)]
+pub(crate) struct CallBudget {
+    deadline: Option<Duration>,
+    max_commands: Option<u64>,
+    started: Instant,
+    commands: u64,
+    pub(crate) hit: Option<crate::error::LimitExceeded>,
+}
+
+impl CallBudget {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            deadline: limits.deadline,
+            max_commands: limits.max_commands,
+            started: Instant::now(),
+            commands: 0,
+            hit: None,
+        }
+    }
+
+    /// A call starts: a fresh deadline and budget.
+    pub(crate) fn start(&mut self) {
+        self.started = Instant::now();
+        self.commands = 0;
+        self.hit = None;
+    }
+
+    /// Time left before the deadline (`None`: no deadline); records a hit at zero.
+    pub(crate) fn remaining(&mut self) -> Option<Duration> {
+        let deadline = self.deadline?;
+        let left = deadline.saturating_sub(self.started.elapsed());
+        if left.is_zero() {
+            self.hit
+                .get_or_insert(crate::error::LimitExceeded::Deadline(deadline));
+        }
+        Some(left)
+    }
+
+    /// The deadline passed while awaiting Redis.
+    pub(crate) fn expire(&mut self) {
+        if let Some(deadline) = self.deadline {
+            self.hit
+                .get_or_insert(crate::error::LimitExceeded::Deadline(deadline));
+        }
+    }
+
+    /// Takes `n` commands from the budget; `false` (and a hit) when they do not fit or the
+    /// call is already over a limit.
+    pub(crate) fn take(&mut self, n: usize) -> bool {
+        if self.hit.is_some() || self.remaining().is_some_and(|d| d.is_zero()) {
+            return false;
+        }
+        self.commands = self
+            .commands
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        if let Some(max) = self.max_commands
+            && self.commands > max
+        {
+            self.hit = Some(crate::error::LimitExceeded::Commands(max));
+            return false;
+        }
+        true
+    }
+}
+
 /// Advances `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
 pub(crate) fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -211,10 +361,36 @@ mod tests {
 
     #[test]
     fn memory_beyond_the_limit_is_refused_and_remembered() {
-        let mut m = MemoryLimiter::new(1 << 20);
+        let mut m = MemoryLimiter::new(1 << 20, None);
         assert!(m.memory_growing(0, 1 << 20, None).unwrap());
         assert!(!m.hit);
         assert!(!m.memory_growing(1 << 20, (1 << 20) + 65536, None).unwrap());
+        assert!(m.hit);
+    }
+
+    #[test]
+    fn instances_share_their_pools_memory_cap() {
+        let shared = SharedMemory::new(1 << 20);
+        let mut a = MemoryLimiter::new(1 << 20, Some(shared.clone()));
+        let mut b = MemoryLimiter::new(1 << 20, Some(shared.clone()));
+        assert!(a.memory_growing(0, 768 << 10, None).unwrap());
+        assert!(!b.memory_growing(0, 512 << 10, None).unwrap());
+        assert!(b.hit && b.shared_hit);
+        drop(a);
+        assert!(
+            b.memory_growing(0, 512 << 10, None).unwrap(),
+            "a's memory came back"
+        );
+    }
+
+    #[test]
+    fn the_memory_limit_counts_every_memory_of_an_instance() {
+        let mut m = MemoryLimiter::new(1 << 20, None);
+        assert!(m.memory_growing(0, 600 << 10, None).unwrap());
+        assert!(
+            !m.memory_growing(0, 600 << 10, None).unwrap(),
+            "a second memory"
+        );
         assert!(m.hit);
     }
 
@@ -229,5 +405,33 @@ mod tests {
         assert!(!cpu.exhausted_at(t0 + ms(45)), "15 ms of guest time");
         assert!(cpu.exhausted_at(t0 + ms(55)), "25 ms of guest time");
         assert!(cpu.hit);
+    }
+
+    #[test]
+    fn a_call_has_a_command_budget_and_a_deadline() {
+        let mut budget = CallBudget::new(&Limits {
+            max_commands: Some(10),
+            deadline: Some(Duration::from_secs(60)),
+            ..Limits::default()
+        });
+        budget.start();
+        assert!(budget.take(1));
+        assert!(budget.take(9), "a pipeline counts its commands");
+        assert!(!budget.take(1));
+        assert_eq!(budget.hit, Some(crate::error::LimitExceeded::Commands(10)));
+        assert!(!budget.take(1), "refused for the rest of the call");
+        budget.start();
+        assert!(budget.take(5));
+
+        let mut budget = CallBudget::new(&Limits {
+            deadline: Some(Duration::ZERO),
+            ..Limits::default()
+        });
+        budget.start();
+        assert!(!budget.take(1));
+        assert_eq!(
+            budget.hit,
+            Some(crate::error::LimitExceeded::Deadline(Duration::ZERO))
+        );
     }
 }

@@ -10,9 +10,9 @@
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
-use crate::error::{Error, LimitExceeded};
+use crate::error::Error;
 use crate::instance::InstanceState;
-use crate::limits::Limits;
+use crate::limits::{Limits, SharedMemory};
 use crate::redis::Backend;
 use crate::runtime::Runtime;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +36,7 @@ pub struct Metrics {
     pub calls: AtomicU64,
     /// Calls that failed with anything but a validation error.
     pub errors: AtomicU64,
-    /// Calls stopped at a CPU or memory limit.
+    /// Calls stopped at a limit (CPU, memory, deadline, command budget).
     pub limit_hits: AtomicU64,
 }
 
@@ -54,6 +54,8 @@ pub(crate) struct Pool {
     pub(crate) namespace: Arc<str>,
     clock: Option<SharedClock>,
     limits: Limits,
+    /// The instances' memory together, when `limits` caps it.
+    memory: Option<SharedMemory>,
     idle: Mutex<Vec<Instance>>,
     max_idle: usize,
     /// One permit per instance that may exist.
@@ -78,6 +80,7 @@ impl Pool {
             backend,
             namespace,
             clock,
+            memory: limits.total_memory_bytes.map(SharedMemory::new),
             limits,
             idle: Mutex::new(Vec::new()),
             max_idle: max_idle.min(max_instances),
@@ -111,7 +114,7 @@ impl Pool {
                 () = returned => {}
             }
         };
-        instance.store.data_mut().cpu.start();
+        instance.store.data_mut().start_call();
         instance.store.set_epoch_deadline(1);
         Ok(instance)
     }
@@ -122,11 +125,12 @@ impl Pool {
             self.namespace.clone(),
             self.clock.as_ref(),
             &self.limits,
+            self.memory.clone(),
         );
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
-        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().cpu.on_tick()));
-        store.data_mut().cpu.start();
+        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().on_tick()));
+        store.data_mut().start_call();
         store.set_epoch_deadline(1);
         let bindings = self
             .runtime
@@ -154,28 +158,27 @@ impl Pool {
     ) -> Result<T, Error> {
         let metrics = &self.metrics;
         metrics.calls.fetch_add(1, Ordering::Relaxed);
-        let result = match result {
-            Err(trap) => {
+        // A call over a limit ends as that limit's error, whatever the component made of
+        // the refusals it got; its instance is dropped like a trapped one.
+        let hit = instance.store.data().limit_hit();
+        let result = match (result, hit) {
+            (_, Some(hit)) => {
                 metrics.errors.fetch_add(1, Ordering::Relaxed);
-                // The instance's state is unknown: it is dropped here, freeing its slot.
-                let state = instance.store.data();
-                let error = if state.cpu.hit {
-                    Error::Limit(LimitExceeded::CpuTime(state.cpu.limit()))
-                } else if state.memory.hit {
-                    Error::Limit(LimitExceeded::Memory(self.limits.memory_bytes))
-                } else {
-                    Error::component(trap)
-                };
-                if matches!(error, Error::Limit(_)) {
-                    metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
-                }
+                metrics.limit_hits.fetch_add(1, Ordering::Relaxed);
                 drop(instance);
                 self.returned.notify_one();
-                return Err(error);
+                return Err(Error::Limit(hit));
             }
-            Ok(r) => r,
+            (Err(trap), None) => {
+                metrics.errors.fetch_add(1, Ordering::Relaxed);
+                // The instance's state is unknown: it is dropped here, freeing its slot.
+                drop(instance);
+                self.returned.notify_one();
+                return Err(Error::component(trap));
+            }
+            (Ok(r), None) => r,
         };
-        if instance.store.data().memory.grown <= POOLED_MEMORY_BYTES {
+        if instance.store.data().memory.total <= POOLED_MEMORY_BYTES {
             let mut idle = self.lock_idle();
             if idle.len() < self.max_idle {
                 idle.push(instance);

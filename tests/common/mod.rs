@@ -46,6 +46,11 @@ impl RedisServer {
         Self(test_support::RedisServer::start())
     }
 
+    /// With extra `redis-server` arguments.
+    pub fn start_with(extra: &[&str]) -> Self {
+        Self(test_support::RedisServer::start_with(extra))
+    }
+
     /// A plain client to check the layout with.
     pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.url())

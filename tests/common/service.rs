@@ -12,25 +12,55 @@ use tokio::sync::oneshot;
 /// The service on a free port, stopped when dropped.
 pub struct Service {
     pub base: String,
+    /// `http://HOST:PORT` of `/metrics`, when started with [`Service::start_with_metrics`].
+    pub metrics: Option<String>,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl Service {
     pub async fn start(tenancy: impl Into<Tenancy>, wipe_every: Option<Duration>) -> Self {
+        Self::serve(tenancy.into(), wipe_every, false).await
+    }
+
+    /// As [`Service::start`], with `/metrics` on a port of its own.
+    pub async fn start_with_metrics(
+        tenancy: impl Into<Tenancy>,
+        wipe_every: Option<Duration>,
+    ) -> Self {
+        Self::serve(tenancy.into(), wipe_every, true).await
+    }
+
+    async fn serve(tenancy: Tenancy, wipe_every: Option<Duration>, with_metrics: bool) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_listener = if with_metrics {
+            Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        } else {
+            None
+        };
+        let metrics = metrics_listener
+            .as_ref()
+            .map(|l| format!("http://{}", l.local_addr().unwrap()));
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let tenancy = tenancy.into();
         tokio::spawn(async move {
             let limits = ConnectionLimits::default();
             let stopped = async {
                 let _ = stopped.await;
             };
-            serve::serve(listener, tenancy, wipe_every, &limits, stopped).await
+            serve::serve(
+                listener,
+                metrics_listener,
+                tenancy,
+                wipe_every,
+                &limits,
+                stopped,
+            )
+            .await
         });
         Self {
             base,
+            metrics,
             client: reqwest::Client::new(),
             stop: Some(stop),
         }
@@ -41,6 +71,7 @@ impl Service {
     pub fn at(base: String) -> Self {
         Self {
             base,
+            metrics: None,
             client: reqwest::Client::new(),
             stop: None,
         }

@@ -252,9 +252,11 @@ impl ZSet {
 }
 
 /// The database: every key and its value. Keys never expire.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub(crate) struct Keyspace {
     map: HashMap<Vec<u8>, Entry>,
+    /// The write commands applied since the last `take_changes`, kept only for a journal.
+    changes: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 /// Gets a typed value out of an entry, or WRONGTYPE.
@@ -325,6 +327,26 @@ impl Keyspace {
             return Err(wrong_type());
         }
         Ok(entry)
+    }
+
+    /// From now on, keep every write command applied, for `take_changes`.
+    pub(crate) fn record_changes(&mut self) {
+        self.changes.get_or_insert_with(Vec::new);
+    }
+
+    /// Notes a write command that was applied (a no-op unless recording).
+    pub(crate) fn note_change(&mut self, command: &[Vec<u8>]) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(command.to_vec());
+        }
+    }
+
+    /// The write commands applied since the last call, oldest first.
+    pub(crate) fn take_changes(&mut self) -> Vec<Vec<Vec<u8>>> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Deletes `key` if its collection became empty (Redis never keeps empty ones).

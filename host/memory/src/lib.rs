@@ -7,6 +7,12 @@
 //!   snapshot that [`MemoryStore::save`] wrote (temp file in the same directory, fsync,
 //!   rename; a versioned, checksummed format: a corrupt or foreign file is a
 //!   [`SnapshotError`]).
+//! - [`MemoryStore::open`]: a store kept in a file, durable as Redis with an append-only
+//!   file and `appendfsync everysec`: every write is journaled before the caller gets its
+//!   reply, [`sync`](MemoryStore::sync) fsyncs the journal (call it every second),
+//!   [`compact`](MemoryStore::compact) folds the journal into the snapshot without holding
+//!   the lock while it works, [`checkpoint`](MemoryStore::checkpoint) snapshots the live
+//!   data (shutdown). The journal's format and recovery rules are in `persist/journal.rs`.
 //! - [`MemoryStore::execute`]: one command, binary-safe arguments, name included
 //!   (`[b"HSET", b"key", b"f", b"v"]`). The reply is a [`Value`], or a [`ServerError`]
 //!   whose text is what Redis would print, code first (`WRONGTYPE Operation against a key
@@ -75,7 +81,8 @@
 //! Not provided: the `cjson`, `cmsgpack`, `struct` and `bit` libraries, `coroutine`,
 //! RESP3 (`redis.setresp(3)`), shebang flags (`#!lua`), Redis' reproducible `math.random`
 //! sequence. A Lua pattern function (`string.find`/`gsub`...) runs in C and is not
-//! interrupted by the budget (nor is it in Redis).
+//! interrupted by the budget (nor is it in Redis); a pattern deeper than 200 levels is the
+//! error `pattern too complex`, as in Lua 5.2+ (Lua 5.1 recursed until the C stack overflowed).
 //!
 //! # Differences from Redis worth knowing
 //!
@@ -106,7 +113,8 @@ mod server;
 pub use commands::COMMANDS;
 #[cfg(feature = "inspect")]
 pub use commands::INSPECT_COMMANDS;
-pub use persist::SnapshotError;
+use persist::Durable;
+pub use persist::{Opened, SnapshotError};
 pub use reply::{ServerError, Value};
 pub use scripting::ScriptLimits;
 use server::Server;
@@ -116,6 +124,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// The in-process store. See the [crate documentation](crate).
 pub struct MemoryStore {
     server: Mutex<Server>,
+    /// The journal, for a store kept in a file ([`open`](Self::open)).
+    durable: Option<Durable>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -135,6 +145,7 @@ impl MemoryStore {
     pub fn new() -> Self {
         MemoryStore {
             server: Mutex::new(Server::default()),
+            durable: None,
         }
     }
 
@@ -148,6 +159,7 @@ impl MemoryStore {
         server.set_script_limits(limits);
         MemoryStore {
             server: Mutex::new(server),
+            durable: self.durable,
         }
     }
 
@@ -159,7 +171,14 @@ impl MemoryStore {
 
     /// Runs one command of [`COMMANDS`]: `[name, args...]`, the name in any case.
     pub fn execute(&self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
-        self.lock().execute(command)
+        let reply = {
+            let mut server = self.lock();
+            let reply = server.execute(command);
+            self.journal_changes(&mut server);
+            reply
+        };
+        self.write_journal();
+        reply
     }
 
     /// MULTI/EXEC: every command is checked first (an unknown command or a wrong arity:
@@ -169,12 +188,38 @@ impl MemoryStore {
         &self,
         commands: &[Vec<Vec<u8>>],
     ) -> Result<Vec<Result<Value, ServerError>>, ServerError> {
-        self.lock().transaction(commands)
+        let replies = {
+            let mut server = self.lock();
+            let replies = server.transaction(commands);
+            self.journal_changes(&mut server);
+            replies
+        };
+        self.write_journal();
+        replies
     }
 
     /// A pipeline: each command on its own, other callers' commands may run in between.
     pub fn pipeline(&self, commands: &[Vec<Vec<u8>>]) -> Vec<Result<Value, ServerError>> {
         commands.iter().map(|c| self.execute(c)).collect()
+    }
+
+    /// Queues the writes of the command that just ran as one journal record, under the
+    /// lock so records keep the order they applied in.
+    fn journal_changes(&self, server: &mut Server) {
+        if let Some(durable) = &self.durable {
+            let changes = server.db.take_changes();
+            if !changes.is_empty() {
+                durable.journal.append(&changes);
+            }
+        }
+    }
+
+    /// Hands queued records to the OS, after the lock and before the caller's reply. A
+    /// failure keeps them queued; [`sync`](Self::sync) retries and reports it.
+    fn write_journal(&self) {
+        if let Some(durable) = &self.durable {
+            let _ = durable.journal.write_pending();
+        }
     }
 
     /// Runs one read-only command of [`INSPECT_COMMANDS`] (`HGETALL`, `KEYS`, `TYPE`...)
@@ -187,22 +232,83 @@ impl MemoryStore {
     }
 
     /// Writes a snapshot of the data (not the scripts) to `path`, atomically: a temporary
-    /// file in the same directory, fsync, rename, then fsync of the directory.
+    /// file in the same directory, fsync, rename, then fsync of the directory. A standalone
+    /// copy: a store kept in a file uses [`checkpoint`](Self::checkpoint) for its own.
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
         // Encoded under the lock, written after it: commands wait for the copy, not the disk.
-        let bytes = persist::encode(&self.lock().db)?;
+        let bytes = persist::encode(&self.lock().db, 0)?;
         persist::write_atomic(path, &bytes)
     }
 
-    /// Reads a store [`save`](Self::save) wrote (or an older version of it wrote: the next
-    /// save rewrites it in the current format). A missing file is
-    /// [`SnapshotError::Io`] of kind `NotFound`; a corrupt, truncated or foreign one is
-    /// [`SnapshotError::Corrupt`].
+    /// Reads a snapshot [`save`](Self::save) wrote (or an older version of it wrote),
+    /// without its journal. A missing file is [`SnapshotError::Io`] of kind `NotFound`; a
+    /// corrupt, truncated or foreign one is [`SnapshotError::Corrupt`].
     pub fn load(path: &Path) -> Result<Self, SnapshotError> {
-        let db = persist::read(path)?;
+        let (db, _) = persist::read(path)?;
         Ok(MemoryStore {
             server: Mutex::new(Server::new(db, ScriptLimits::default())),
+            durable: None,
         })
+    }
+
+    /// The store kept at `path`: its snapshot (none yet: empty) and every write journaled
+    /// since, replayed; from now on every write is journaled too (see the crate docs'
+    /// Durability). A torn last record (a crash mid-write) is dropped and reported in
+    /// [`Opened`]; any other damage is an error, nothing is guessed.
+    pub fn open(path: &Path) -> Result<(Self, Opened), SnapshotError> {
+        let (db, durable, opened) = Durable::open(path)?;
+        let store = MemoryStore {
+            server: Mutex::new(Server::new(db, ScriptLimits::default())),
+            durable: Some(durable),
+        };
+        Ok((store, opened))
+    }
+
+    /// Writes out the journal and fsyncs it if it changed; call it about once a second
+    /// (Redis' `appendfsync everysec`). Also where a failed journal write is retried and
+    /// reported. Nothing to do for a store not kept in a file.
+    pub fn sync(&self) -> Result<(), SnapshotError> {
+        match &self.durable {
+            Some(durable) => Ok(durable.journal.sync()?),
+            None => Ok(()),
+        }
+    }
+
+    /// Folds the journal into a new snapshot, without stopping commands: a new journal is
+    /// started (the only step under the lock), and the snapshot rebuilt from the old
+    /// snapshot and the finished journal, as opening would, then written and the journal
+    /// deleted. `false` (nothing done) when nothing was written since the last one, or the
+    /// store is not kept in a file. Costs a second copy of the data while it runs.
+    pub fn compact(&self) -> Result<bool, SnapshotError> {
+        let Some(durable) = &self.durable else {
+            return Ok(false);
+        };
+        let _one = durable.one_at_a_time();
+        let finished = {
+            let _server = self.lock();
+            durable.journal.rotate(false)?
+        };
+        match finished {
+            Some(finished) => durable.rebuild(finished).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Snapshots the live data into the store's file and deletes the journal, encoding
+    /// under the lock (commands wait meanwhile): for shutdown and one-shot commands. Does
+    /// nothing for a store not kept in a file.
+    pub fn checkpoint(&self) -> Result<(), SnapshotError> {
+        let Some(durable) = &self.durable else {
+            return Ok(());
+        };
+        let _one = durable.one_at_a_time();
+        let (bytes, generation) = {
+            let server = self.lock();
+            let finished = durable.journal.rotate(true)?;
+            let generation = finished.map_or(0, |f| f.number);
+            (persist::encode(&server.db, generation)?, generation)
+        };
+        durable.install(&bytes, generation)
     }
 }
 

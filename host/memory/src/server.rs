@@ -30,7 +30,7 @@ impl Server {
     fn run(&mut self, spec: &Spec, args: &[Vec<u8>]) -> Reply {
         match spec.handler {
             Handler::Read(f) => f(&self.db, args),
-            Handler::Write(f) => f(&mut self.db, args),
+            Handler::Write(f) => commands::write_and_note(&mut self.db, f, args),
             Handler::Eval => self
                 .scripting
                 .eval(&mut self.db, args, commands::call_from_script),

@@ -116,6 +116,46 @@ fn memory_hogs_fail_cleanly() {
 }
 
 #[test]
+fn deep_patterns_are_an_error_not_a_crash() {
+    // Lua 5.1 recurses in C once per `a?`: this pattern overflowed the stack (the process
+    // died) before the depth limit.
+    let store = MemoryStore::new();
+    for body in [
+        "return string.find(string.rep('a', 200000), string.rep('a?', 200000))",
+        "return (string.rep('a', 300)):match(string.rep('(a)', 300))",
+        "return string.gsub('x', string.rep('x*', 1000), '')",
+        "for w in string.gmatch('x', string.rep('x-', 1000)) do end",
+    ] {
+        let e = eval(&store, body).unwrap_err();
+        assert!(e.0.contains("pattern too complex"), "{body}: {e}");
+        still_serving(&store);
+    }
+    // Ordinary patterns, a plain find of any length and 200 levels still work.
+    assert_eq!(
+        eval(&store, "return string.find('a-b', '-', 1, true)"),
+        Ok(Value::Int(2))
+    );
+    assert_eq!(
+        eval(
+            &store,
+            "return (string.rep('-', 5000)):find(string.rep('-', 5000), 1, true)"
+        ),
+        Ok(Value::Int(1))
+    );
+    assert_eq!(
+        eval(
+            &store,
+            "return #(string.rep('a', 250)):match(string.rep('a?', 200))"
+        ),
+        Ok(Value::Int(200))
+    );
+    assert_eq!(
+        eval(&store, "return ('key:42'):gsub('%d+', 'N')"),
+        Ok(Value::Bulk(b"key:N".to_vec()))
+    );
+}
+
+#[test]
 fn the_sandbox_holds() {
     let store = MemoryStore::new();
     let nonexistent = [

@@ -1,5 +1,5 @@
 //! Snapshots: round trip, atomic replacement, corrupt or foreign files refused, and files of
-//! the previous format (version 1) still loaded.
+//! the previous formats (versions 1 and 2) still loaded.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 use redis_sessions_memory::{MemoryStore, ServerError, SnapshotError, Value};
@@ -269,7 +269,7 @@ fn a_file_of_the_previous_format_loads_and_the_next_save_upgrades_it() {
     let dir = temp_dir();
     let path = dir.path().join("upgraded.rsdb");
     loaded.save(&path).unwrap();
-    assert_eq!(std::fs::read(&path).unwrap()[8..12], 2u32.to_le_bytes());
+    assert_eq!(std::fs::read(&path).unwrap()[8..12], 3u32.to_le_bytes());
     assert_eq!(
         contents(&MemoryStore::load(&path).unwrap()),
         contents(&expected)
@@ -382,10 +382,10 @@ fn well_formed_but_inconsistent_files_are_errors() {
     assert!(std::error::Error::source(&e).is_some());
     // A newer format is named as such.
     let mut future = v2(&one_hash);
-    future[8..12].copy_from_slice(&3u32.to_le_bytes());
+    future[8..12].copy_from_slice(&4u32.to_le_bytes());
     let e = load_bytes(dir.path(), &future).map(|_| ()).unwrap_err();
     assert!(
-        matches!(e, SnapshotError::UnsupportedVersion { found: 3 }),
+        matches!(e, SnapshotError::UnsupportedVersion { found: 4 }),
         "{e}"
     );
 }

@@ -5,7 +5,8 @@
 use super::backend::{Backend, Command};
 use super::commands;
 use crate::bindings::redis::{self as wit, Reply};
-use crate::limits::HostTime;
+use crate::limits::{CallBudget, HostTime};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::{HasData, Linker};
@@ -16,6 +17,8 @@ pub struct RedisCtx {
     /// Time spent awaiting the backend is the host's, not the guest's: it does not count
     /// against the call's CPU budget.
     host_time: HostTime,
+    /// The call's deadline and command budget.
+    pub(crate) budget: CallBudget,
 }
 
 impl std::fmt::Debug for RedisCtx {
@@ -25,9 +28,47 @@ impl std::fmt::Debug for RedisCtx {
 }
 
 impl RedisCtx {
-    pub fn new(backend: Arc<dyn Backend>, host_time: HostTime) -> Self {
-        Self { backend, host_time }
+    pub(crate) fn new(backend: Arc<dyn Backend>, host_time: HostTime, budget: CallBudget) -> Self {
+        Self {
+            backend,
+            host_time,
+            budget,
+        }
     }
+
+    /// Sends `n` commands through `send`, within the call's command budget and deadline;
+    /// host time is recorded so it is not taken for guest CPU time.
+    async fn send<T>(
+        &mut self,
+        n: usize,
+        send: impl Future<Output = Result<T, wit::Error>>,
+    ) -> Result<T, wit::Error> {
+        if !self.budget.take(n) {
+            return Err(over_limit(&self.budget));
+        }
+        let start = Instant::now();
+        let result = match self.budget.remaining() {
+            None => send.await,
+            Some(left) => match tokio::time::timeout(left, send).await {
+                Ok(result) => result,
+                Err(_) => {
+                    self.budget.expire();
+                    Err(over_limit(&self.budget))
+                }
+            },
+        };
+        self.host_time.add(start.elapsed());
+        result
+    }
+}
+
+/// What the component gets once its call is over a limit (the call then ends as
+/// `limitExceeded` whatever the component makes of it).
+fn over_limit(budget: &CallBudget) -> wit::Error {
+    wit::Error::Denied(budget.hit.map_or_else(
+        || "the call is over its limits".to_owned(),
+        |hit| hit.to_string(),
+    ))
 }
 
 /// Refuses a command the component may not send, before it reaches the backend.
@@ -54,20 +95,17 @@ impl RedisCtx {
         for command in &commands {
             check_allowed(command)?;
         }
-        let start = Instant::now();
-        let result = self.backend.batch(commands, atomic).await;
-        self.host_time.add(start.elapsed());
-        result
+        let backend = self.backend.clone();
+        self.send(commands.len(), backend.batch(commands, atomic))
+            .await
     }
 }
 
 impl wit::Host for RedisCtx {
     async fn execute(&mut self, command: Command) -> Result<Reply, wit::Error> {
         check_allowed(&command)?;
-        let start = Instant::now();
-        let result = self.backend.execute(command).await;
-        self.host_time.add(start.elapsed());
-        result
+        let backend = self.backend.clone();
+        self.send(1, backend.execute(command)).await
     }
 
     async fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, wit::Error> {

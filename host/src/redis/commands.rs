@@ -59,9 +59,14 @@ pub fn is_allowed(name: &[u8]) -> bool {
     allowed().any(|allowed| allowed.as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// The commands a tenant's Redis ACL user needs: everything in the table.
-pub fn acl() -> impl Iterator<Item = &'static str> {
-    COMMANDS.iter().map(|(name, _)| *name)
+/// The commands a tenant's Redis ACL user needs: everything in the table but `EVAL`
+/// (tenants run only the scripts the host loaded, by `EVALSHA`), and `SELECT` only when
+/// its URL selects a database.
+pub fn tenant_acl(select: bool) -> impl Iterator<Item = &'static str> {
+    COMMANDS
+        .iter()
+        .filter(move |(name, use_)| *name != "EVAL" && (select || !matches!(use_, Use::Connection)))
+        .map(|(name, _)| *name)
 }
 
 #[cfg(test)]
@@ -80,7 +85,10 @@ mod tests {
         assert!(is_allowed(b"evalsha"));
         assert!(!is_allowed(b"FLUSHALL"));
         assert!(!is_allowed(b"MULTI"), "the host sends MULTI/EXEC itself");
-        assert_eq!(acl().count(), COMMANDS.len());
+        let acl: Vec<_> = tenant_acl(false).collect();
+        assert!(!acl.contains(&"EVAL") && !acl.contains(&"SELECT"));
+        assert!(tenant_acl(true).any(|c| c == "SELECT"));
+        assert_eq!(acl.len(), COMMANDS.len() - 2);
     }
 
     /// The table must name every command the built-in scripts call, or a tenant's ACL user

@@ -6,9 +6,11 @@ mod backend;
 mod capability;
 pub mod commands;
 mod embedded;
+mod scripts;
 mod server;
 
 pub use crate::bindings::redis::{Element, Error, Reply};
 pub use backend::{Backend, BackendFuture, Command};
 pub use capability::{RedisCtx, add_to_linker};
-pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, connect};
+pub use scripts::{ScriptGate, ScriptRegistry};
+pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, Reconnecting, connect};

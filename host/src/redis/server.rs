@@ -1,11 +1,13 @@
 //! The capability on a Redis server: commands over a shared, reconnecting
-//! [`ConnectionManager`], replies mapped to the WIT's.
+//! [`ConnectionManager`] (or [`Reconnecting`], which also recovers from failed
+//! authentication), replies mapped to the WIT's.
 
 use super::backend::{Backend, BackendFuture, Command};
 use crate::bindings::redis::{Element, Error, Reply};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, RedisError, Value};
-use std::time::Duration;
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 /// How long to wait for a connection, and for a reply. Finite, so a dead Redis gives an
 /// error rather than a hang; generous, so a large `killall` or `wipe` script still fits.
@@ -42,6 +44,9 @@ fn is_unavailable(e: &RedisError) -> bool {
 fn to_wit_error(e: RedisError) -> Error {
     if is_unavailable(&e) {
         return Error::Unavailable(e.to_string());
+    }
+    if is_auth_failure(&e) {
+        return Error::Unavailable(format!("Redis refused the connection's credentials: {e}"));
     }
     // Server errors read as Redis prints them: code first (`NOSCRIPT No matching script...`).
     match (e.code(), e.detail()) {
@@ -88,41 +93,144 @@ fn reply(v: Value) -> Result<Reply, Error> {
     })
 }
 
+async fn send_one(mut conn: ConnectionManager, command: Command) -> Result<Value, RedisError> {
+    to_cmd(command).query_async::<Value>(&mut conn).await
+}
+
+async fn send_batch(
+    mut conn: ConnectionManager,
+    commands: Vec<Command>,
+    atomic: bool,
+) -> Result<Vec<Value>, RedisError> {
+    let mut pipe = redis::pipe();
+    if atomic {
+        pipe.atomic();
+    }
+    for command in commands {
+        pipe.add_command(to_cmd(command));
+    }
+    pipe.query_async::<Vec<Value>>(&mut conn).await
+}
+
+fn replies(count: usize, values: Vec<Value>) -> Result<Vec<Reply>, Error> {
+    if values.len() != count {
+        return Err(Error::UnsupportedReply(format!(
+            "{count} commands got {} replies",
+            values.len()
+        )));
+    }
+    values.into_iter().map(reply).collect()
+}
+
 // The manager is a cheap handle onto one multiplexed connection: each call clones it.
 impl Backend for ConnectionManager {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
-        let mut conn = self.clone();
+        let conn = self.clone();
+        Box::pin(async move { reply(send_one(conn, command).await.map_err(to_wit_error)?) })
+    }
+
+    fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
+        let conn = self.clone();
         Box::pin(async move {
-            let value = to_cmd(command)
-                .query_async::<Value>(&mut conn)
-                .await
-                .map_err(to_wit_error)?;
-            reply(value)
+            let count = commands.len();
+            replies(
+                count,
+                send_batch(conn, commands, atomic)
+                    .await
+                    .map_err(to_wit_error)?,
+            )
+        })
+    }
+}
+
+/// The connection failed to authenticate: the ACL user is missing (Redis restarted without
+/// an aclfile) or its password changed.
+fn is_auth_failure(e: &RedisError) -> bool {
+    e.kind() == ErrorKind::AuthenticationFailed || matches!(e.code(), Some("NOAUTH" | "WRONGPASS"))
+}
+
+/// How often a failing connection is rebuilt at most.
+const REBUILD_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A [`ConnectionManager`] rebuilt when its connection fails to authenticate. redis-rs'
+/// manager reconnects after I/O errors only: once a reconnection is refused its
+/// credentials (a tenant's ACL user lost in a Redis restart), it keeps that failure until
+/// the process restarts. This one connects afresh, so the tenant is served again as soon
+/// as its user exists; meanwhile its calls answer `unavailable`.
+#[derive(Debug)]
+pub struct Reconnecting {
+    url: String,
+    conn: RwLock<ConnectionManager>,
+    /// When the last rebuild began; held while one runs.
+    rebuilt: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Reconnecting {
+    /// Connects to `url` once, failing fast as [`connect`] does.
+    pub async fn connect(url: &str) -> Result<Self, RedisError> {
+        Ok(Self {
+            url: url.to_owned(),
+            conn: RwLock::new(connect(url).await?),
+            rebuilt: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn current(&self) -> ConnectionManager {
+        self.conn
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the manager after `error`, if it was an authentication failure; `true` when
+    /// a new connection is up (nothing was sent on the failed one: retrying is safe).
+    async fn rebuild_after(&self, error: &RedisError) -> bool {
+        if !is_auth_failure(error) {
+            return false;
+        }
+        // One rebuild at a time; the calls failing meanwhile answer `unavailable`.
+        let Ok(mut last) = self.rebuilt.try_lock() else {
+            return false;
+        };
+        if last.is_some_and(|t| t.elapsed() < REBUILD_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        match connect(&self.url).await {
+            Ok(conn) => {
+                *self.conn.write().unwrap_or_else(PoisonError::into_inner) = conn;
+                tracing::info!("reconnected to Redis after an authentication failure");
+                true
+            }
+            Err(e) => {
+                tracing::debug!("reconnecting to Redis: {e}");
+                false
+            }
+        }
+    }
+}
+
+impl Backend for Reconnecting {
+    fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
+        Box::pin(async move {
+            let value = match send_one(self.current(), command.clone()).await {
+                Err(e) if self.rebuild_after(&e).await => send_one(self.current(), command).await,
+                result => result,
+            };
+            reply(value.map_err(to_wit_error)?)
         })
     }
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
-        let mut conn = self.clone();
         Box::pin(async move {
             let count = commands.len();
-            let mut pipe = redis::pipe();
-            if atomic {
-                pipe.atomic();
-            }
-            for command in commands {
-                pipe.add_command(to_cmd(command));
-            }
-            let values = pipe
-                .query_async::<Vec<Value>>(&mut conn)
-                .await
-                .map_err(to_wit_error)?;
-            if values.len() != count {
-                return Err(Error::UnsupportedReply(format!(
-                    "{count} commands got {} replies",
-                    values.len()
-                )));
-            }
-            values.into_iter().map(reply).collect()
+            let values = match send_batch(self.current(), commands.clone(), atomic).await {
+                Err(e) if self.rebuild_after(&e).await => {
+                    send_batch(self.current(), commands, atomic).await
+                }
+                result => result,
+            };
+            replies(count, values.map_err(to_wit_error)?)
         })
     }
 }

@@ -1,8 +1,11 @@
 //! `--data FILE`: the embedded store kept in a file, shared by `serve` and the one-shot
-//! commands. Loaded at start; snapshots written atomically by the store's `save`, readable
-//! by the owner only (`0600`). A process using the file holds an exclusive lock on
-//! `FILE.lock` meanwhile, so a second server or a one-shot command on the same file fails
-//! at once instead of one erasing the other's writes.
+//! commands. At start the snapshot is loaded and the journal replayed; from then on every
+//! write is journaled (`FILE.journal.N`) as it is acknowledged and fsynced once a second
+//! (Redis' `appendfsync everysec`), and a periodic compaction folds the journal into the
+//! snapshot without stopping requests. Every file is readable by the owner only (`0600`).
+//! A process using the file holds an exclusive lock on `FILE.lock` meanwhile, so a second
+//! server or a one-shot command on the same file fails at once instead of one erasing the
+//! other's writes.
 
 use redis_sessions_memory::{MemoryStore, SnapshotError};
 use std::fs::{File, OpenOptions, TryLockError};
@@ -80,53 +83,95 @@ pub fn lock(file: &Path) -> Result<DataFileLock, DataFileError> {
 }
 
 /// The embedded store kept in `file`, held exclusively for as long as the returned lock
-/// lives: read from the file when it exists, else empty.
+/// lives: its snapshot and journal when they exist, else empty.
 pub fn open(file: &Path) -> Result<(Arc<MemoryStore>, DataFileLock), DataFileError> {
     let held = lock(file)?;
-    let store = match MemoryStore::load(file) {
-        Ok(store) => store,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryStore::new(),
-        Err(source) => {
-            return Err(DataFileError::Load {
-                path: file.to_owned(),
-                source,
-            });
-        }
-    };
+    let (store, opened) = MemoryStore::open(file).map_err(|source| DataFileError::Load {
+        path: file.to_owned(),
+        source,
+    })?;
+    if opened.records > 0 || opened.torn_bytes > 0 {
+        tracing::info!(
+            "{}: replayed {} journaled writes{}",
+            file.display(),
+            opened.records,
+            if opened.torn_bytes > 0 {
+                format!(
+                    "; dropped the last one, cut short by a crash ({} bytes)",
+                    opened.torn_bytes
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok((Arc::new(store), held))
 }
 
-/// Writes a snapshot of `store` to `file`, off the async threads (it fsyncs).
-pub async fn save(store: &Arc<MemoryStore>, file: &Path) -> Result<(), DataFileError> {
-    let (store, path) = (store.clone(), file.to_path_buf());
-    let result = tokio::task::spawn_blocking(move || store.save(&path))
+/// Runs a blocking store operation (they read, write and fsync files) off the async
+/// threads, its error naming `file`.
+async fn blocking<T: Send + 'static>(
+    store: &Arc<MemoryStore>,
+    file: &Path,
+    op: fn(&MemoryStore) -> Result<T, SnapshotError>,
+) -> Result<T, DataFileError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || op(&store))
         .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e).into()));
-    result.map_err(|source| DataFileError::Save {
-        path: file.to_owned(),
-        source,
-    })
+        .unwrap_or_else(|e| Err(std::io::Error::other(e).into()))
+        .map_err(|source| DataFileError::Save {
+            path: file.to_owned(),
+            source,
+        })
 }
 
-/// Saves `store` to `file` every `every`, until the task is aborted. A failed snapshot
-/// is logged and retried at the next tick: the service keeps serving.
-pub fn spawn_snapshots(
+/// Snapshots the live data into `file` and deletes the journal: at shutdown and after a
+/// one-shot command, when no request waits for the store.
+pub async fn checkpoint(store: &Arc<MemoryStore>, file: &Path) -> Result<(), DataFileError> {
+    blocking(store, file, MemoryStore::checkpoint).await
+}
+
+/// Until the task is aborted: fsyncs the journal every second, and folds it into the
+/// snapshot every `compact_every` (when anything was written: an idle store is not
+/// rewritten). A failure is logged and retried at the next tick: the service keeps serving.
+pub fn spawn_persistence(
     store: Arc<MemoryStore>,
     file: PathBuf,
-    every: Duration,
+    compact_every: Option<Duration>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await; // the first tick is immediate: nothing to save yet
+        let mut sync = tokio::time::interval(Duration::from_secs(1));
+        sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut compact = compact_every.map(|every| {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick
+        });
         loop {
-            tick.tick().await;
-            match save(&store, &file).await {
-                Ok(()) => tracing::debug!("snapshot written to {}", file.display()),
-                Err(e) => tracing::warn!("{e}"),
+            tokio::select! {
+                _ = sync.tick() => {
+                    if let Err(e) = blocking(&store, &file, MemoryStore::sync).await {
+                        tracing::warn!("journal: {e}");
+                    }
+                }
+                () = next_tick(&mut compact) => {
+                    match blocking(&store, &file, MemoryStore::compact).await {
+                        Ok(true) => tracing::debug!("journal folded into {}", file.display()),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!("{e}"),
+                    }
+                }
             }
         }
     })
+}
+
+/// The interval's next tick; never, without one.
+async fn next_tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => drop(interval.tick().await),
+        None => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +196,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("sessions.rsdb");
         let (store, held) = open(&file).unwrap();
-        save(&store, &file).await.unwrap();
+        checkpoint(&store, &file).await.unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
 /// Where `serve` keeps sessions.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub enum StoreChoice {
 pub struct ServeOptions {
     /// `HOST:PORT` to listen on.
     pub listen: String,
+    /// `HOST:PORT` to serve `/metrics` on; `None`: no metrics.
+    pub metrics_listen: Option<String>,
     pub store: StoreChoice,
     /// The key namespace (without tenants; each tenant has its own).
     pub namespace: String,
@@ -34,7 +36,8 @@ pub struct ServeOptions {
     pub tenants: Option<PathBuf>,
     /// How often to wipe expired sessions; `None` never.
     pub wipe_every: Option<Duration>,
-    /// How often to snapshot the embedded store's data file; `None` only at shutdown.
+    /// How often to fold the embedded store's journal into its snapshot; `None`: only at
+    /// shutdown (the journal grows meanwhile; every write is in it either way).
     pub snapshot_every: Option<Duration>,
     /// Header timeout, connection limit, shutdown deadline.
     pub connections: http::ConnectionLimits,
@@ -86,9 +89,9 @@ pub async fn run(
     };
     let (store, _held) = match data {
         Some(file) => {
+            // Starting the journal fails now, not at the first write, when the directory
+            // cannot be written.
             let (store, held) = data_file::open(file)?;
-            // Fails now, not at the first snapshot, when the file cannot be written.
-            data_file::save(&store, file).await?;
             tracing::info!(
                 "no Redis configured: using the embedded store (kept in {})",
                 file.display()
@@ -107,21 +110,16 @@ pub async fn run(
         .namespace(&options.namespace)
         .build_with(store.clone())
         .map_err(ServeError::Sessions)?;
-    let snapshots = match (data, options.snapshot_every) {
-        (Some(file), Some(every)) => Some(data_file::spawn_snapshots(
-            store.clone(),
-            file.to_path_buf(),
-            every,
-        )),
-        _ => None,
-    };
+    let persistence = data.map(|file| {
+        data_file::spawn_persistence(store.clone(), file.to_path_buf(), options.snapshot_every)
+    });
     let served = listen(options, sessions.into(), "the embedded store", shutdown).await;
-    if let Some(task) = snapshots {
+    if let Some(task) = persistence {
         task.abort();
     }
     // After in-flight requests finished: every acknowledged write is in this snapshot.
     if let Some(file) = data {
-        data_file::save(&store, file).await?;
+        data_file::checkpoint(&store, file).await?;
         tracing::info!("embedded store saved to {}", file.display());
     }
     served
@@ -164,6 +162,20 @@ async fn listen(
             addr: addr.clone(),
             source,
         })?;
+    let metrics = match &options.metrics_listen {
+        Some(metrics_addr) => {
+            let listener =
+                TcpListener::bind(metrics_addr)
+                    .await
+                    .map_err(|source| ServeError::Listen {
+                        addr: metrics_addr.clone(),
+                        source,
+                    })?;
+            tracing::info!("metrics on http://{metrics_addr}/metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     tracing::info!(
         "listening on http://{addr} ({store}, namespace {:?}, wipe {})",
         options.namespace,
@@ -173,6 +185,7 @@ async fn listen(
     );
     serve(
         listener,
+        metrics,
         tenancy,
         options.wipe_every,
         &options.connections,
@@ -182,10 +195,12 @@ async fn listen(
     .map_err(|source| ServeError::Serve { addr, source })
 }
 
-/// Serves `tenancy` on `listener` with the wipe timer, until `shutdown` resolves and
-/// in-flight requests have finished (at most `connections.shutdown_timeout`).
+/// Serves `tenancy` on `listener` (and `/metrics` on `metrics`) with the wipe timer, until
+/// `shutdown` resolves and in-flight requests have finished (at most
+/// `connections.shutdown_timeout`).
 pub async fn serve(
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     tenancy: impl Into<Tenancy>,
     wipe_every: Option<Duration>,
     connections: &http::ConnectionLimits,
@@ -193,7 +208,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let tenancy = tenancy.into();
     let wiper = wipe_every.map(|every| spawn_wiper(tenancy.clone(), every));
-    let result = http::serve(listener, tenancy, connections, shutdown).await;
+    let result = http::serve(listener, metrics, tenancy, connections, shutdown).await;
     if let Some(wiper) = wiper {
         wiper.abort();
     }
@@ -201,18 +216,33 @@ pub async fn serve(
 }
 
 /// Runs every tenant's wipe every `every`, the first `every` from now (node's interval).
+/// Each tenant's wipe is its own task under the tenant's limits: one tenant's slow or
+/// looping wipe never delays another's. A tenant whose last wipe is still running skips
+/// a round rather than piling wipes up.
 fn spawn_wiper(tenancy: Tenancy, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let tenants = tenancy.tenants();
+        // A JoinSet, so that aborting the wiper aborts the wipes it started.
+        let mut wipes = JoinSet::new();
+        let mut running: Vec<Option<AbortHandle>> = vec![None; tenants.len()];
         loop {
             tick.tick().await;
-            for tenant in tenancy.tenants() {
-                match tenant.sessions.wipe().await {
-                    Ok(0) => tracing::debug!(tenant = tenant.name, "wipe: nothing expired"),
-                    Ok(n) => tracing::info!(tenant = tenant.name, wiped = n, "wipe"),
-                    Err(e) => tracing::warn!(tenant = tenant.name, "wipe failed: {e}"),
+            while wipes.try_join_next().is_some() {}
+            for (tenant, slot) in tenants.iter().zip(running.iter_mut()) {
+                if slot.as_ref().is_some_and(|w| !w.is_finished()) {
+                    tracing::debug!(tenant = tenant.name, "wipe: the last one is still running");
+                    continue;
                 }
+                let tenant = tenant.clone();
+                *slot = Some(wipes.spawn(async move {
+                    match tenant.sessions.wipe().await {
+                        Ok(0) => tracing::debug!(tenant = tenant.name, "wipe: nothing expired"),
+                        Ok(n) => tracing::info!(tenant = tenant.name, wiped = n, "wipe"),
+                        Err(e) => tracing::warn!(tenant = tenant.name, "wipe failed: {e}"),
+                    }
+                }));
             }
         }
     })

@@ -216,11 +216,30 @@ impl Rejected {
     }
 }
 
+/// Runs a write command, noting it for the journal when it applied (a write command that
+/// fails changes nothing).
+pub(crate) fn write_and_note(db: &mut Keyspace, f: DataCommand, args: &[Vec<u8>]) -> Reply {
+    let reply = f(db, args);
+    if reply.is_ok() {
+        db.note_change(args);
+    }
+    reply
+}
+
+/// Applies a write command read back from the journal. It applied when it was written,
+/// and the state is the same, so an error means the journal is not this store's.
+pub(crate) fn replay(db: &mut Keyspace, args: &[Vec<u8>]) -> Result<(), String> {
+    match resolve(args).map(|spec| spec.handler) {
+        Ok(Handler::Write(f)) => f(db, args).map(drop).map_err(|e| e.0),
+        _ => Err("not a write command".into()),
+    }
+}
+
 /// A command as `redis.call` runs it: data commands only.
 pub(crate) fn call_from_script(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     match resolve(args).map_err(|r| r.script_error())?.handler {
         Handler::Read(f) => f(db, args),
-        Handler::Write(f) => f(db, args),
+        Handler::Write(f) => write_and_note(db, f, args),
         Handler::Eval | Handler::EvalSha => {
             Err(err("This Redis command is not allowed from script"))
         }

@@ -1,32 +1,41 @@
-//! Snapshots: a magic header, a format version, the body's length and CRC32, then the body
-//! (the keyspace as postcard). Written to a temporary file in the same directory, synced,
-//! and renamed over the target; read back header first, so a foreign or truncated file is
-//! refused before its body is read, and every invariant of the data checked.
+//! Persistence: snapshots, and the journal of writes since the last snapshot.
+//!
+//! A snapshot is a magic header, a format version, the journal generation it includes, the
+//! body's length and CRC32, then the body (the keyspace as postcard). Written to a
+//! temporary file in the same directory, synced, and renamed over the target; read back
+//! header first, so a foreign or truncated file is refused before its body is read, and
+//! every invariant of the data checked.
 //!
 //! ```text
 //! "RSMEMDB\0"  magic (8 bytes)
-//! u32 LE       format version (2; version 1 files still load, see `legacy`)
+//! u32 LE       format version (3; versions 1 and 2 still load, as generation 0)
+//! u64 LE       generation: the journals numbered up to it are in this snapshot
 //! u64 LE       body length
-//! u32 LE       CRC32 of the body
+//! u32 LE       CRC32 of the generation's 8 bytes then the body
 //! body         postcard of `format::Snapshot`
 //! ```
 //! Scripts are not saved (Redis does not persist them either): clients reload them on
-//! NOSCRIPT.
+//! NOSCRIPT. The journal is in `journal`.
 
+mod durable;
 mod format;
+mod journal;
 mod legacy;
+
+pub(crate) use durable::Durable;
+pub use durable::Opened;
 
 use crate::keyspace::Keyspace;
 use format::Snapshot;
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::path::Path;
+use std::io::{self, Read, Seek as _, Write};
+use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"RSMEMDB\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// Version 2: the same without the generation.
+const VERSION_2: u32 = 2;
 const LEGACY_VERSION: u32 = 1;
-/// Magic, version, body length, CRC32.
-const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// Why a snapshot could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +50,16 @@ pub enum SnapshotError {
     /// The body passed its checksum but does not decode (or could not be encoded).
     #[error("not a valid redis-sessions-memory snapshot: {0}")]
     Format(#[source] postcard::Error),
+    /// A journal that cannot be replayed: foreign, damaged before its last record, or with
+    /// a command this store refuses (it was written for other data).
+    #[error("cannot replay the journal {}: {reason} (at byte {offset})", path.display())]
+    Journal {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     /// A snapshot of a format this build does not know (a newer build wrote it).
-    #[error("snapshot format version {found} is not supported: this build reads versions 1 and 2")]
+    #[error("snapshot format version {found} is not supported: this build reads versions 1 to 3")]
     UnsupportedVersion { found: u32 },
 }
 
@@ -62,16 +79,26 @@ fn corrupt(reason: impl Into<String>) -> SnapshotError {
     }
 }
 
-/// The whole file for `db`.
-pub(crate) fn encode(db: &Keyspace) -> Result<Vec<u8>, SnapshotError> {
+/// The whole file for `db`, which includes the journals numbered up to `generation`.
+pub(crate) fn encode(db: &Keyspace, generation: u64) -> Result<Vec<u8>, SnapshotError> {
     let body = postcard::to_allocvec(&Snapshot::of(db)).map_err(SnapshotError::Format)?;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    let mut out = Vec::with_capacity(8 + 4 + 8 + 8 + 4 + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&generation.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&checksum(generation, &body).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+/// The CRC32 of a version 3 file: the generation's bytes then the body, so a damaged
+/// generation (which decides what journals are replayed or deleted) is caught too.
+fn checksum(generation: u64, body: &[u8]) -> u32 {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&generation.to_le_bytes());
+    crc.update(body);
+    crc.finalize()
 }
 
 /// Reads the exact number of header bytes, or says the file is too short.
@@ -83,31 +110,34 @@ fn read_header<const N: usize>(file: &mut File) -> Result<[u8; N], SnapshotError
     }
 }
 
-/// Reads the snapshot at `path`.
-pub(crate) fn read(path: &Path) -> Result<Keyspace, SnapshotError> {
+/// Reads the snapshot at `path`, and the generation of journals it includes.
+pub(crate) fn read(path: &Path) -> Result<(Keyspace, u64), SnapshotError> {
     let mut file = File::open(path)?;
     let size = file.metadata()?.len();
     let [m0, m1, m2, m3, m4, m5, m6, m7, v0, v1, v2, v3] = read_header::<12>(&mut file)?;
     if [m0, m1, m2, m3, m4, m5, m6, m7] != *MAGIC {
         return Err(corrupt("bad magic"));
     }
-    match u32::from_le_bytes([v0, v1, v2, v3]) {
-        VERSION => {}
+    let generation = match u32::from_le_bytes([v0, v1, v2, v3]) {
+        VERSION => Some(u64::from_le_bytes(read_header::<8>(&mut file)?)),
+        VERSION_2 => None,
         LEGACY_VERSION => {
             let mut data = [m0, m1, m2, m3, m4, m5, m6, m7, v0, v1, v2, v3].to_vec();
             file.read_to_end(&mut data)?;
-            return legacy::decode(&data)
+            let db = legacy::decode(&data)
                 .and_then(Snapshot::into_keyspace)
-                .map_err(corrupt);
+                .map_err(corrupt)?;
+            return Ok((db, 0));
         }
         found => return Err(SnapshotError::UnsupportedVersion { found }),
-    }
+    };
     let [l0, l1, l2, l3, l4, l5, l6, l7, c0, c1, c2, c3] = read_header::<12>(&mut file)?;
     let declared = u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]);
+    let header_len = file.stream_position()?;
     // Checked before reading: a damaged length never makes us allocate or read past the file.
-    if Some(size) != declared.checked_add(HEADER_LEN as u64) {
+    if Some(size) != declared.checked_add(header_len) {
         return Err(corrupt(format!(
-            "the file has {size} bytes, its header declares {declared} + {HEADER_LEN}"
+            "the file has {size} bytes, its header declares {declared} + {header_len}"
         )));
     }
     let mut body = Vec::with_capacity(usize::try_from(declared).map_err(|_| corrupt("too large"))?);
@@ -115,7 +145,11 @@ pub(crate) fn read(path: &Path) -> Result<Keyspace, SnapshotError> {
     if body.len() as u64 != declared {
         return Err(corrupt("the file changed while being read"));
     }
-    if crc32fast::hash(&body) != u32::from_le_bytes([c0, c1, c2, c3]) {
+    let crc = match generation {
+        Some(generation) => checksum(generation, &body),
+        None => crc32fast::hash(&body),
+    };
+    if crc != u32::from_le_bytes([c0, c1, c2, c3]) {
         return Err(corrupt("checksum mismatch"));
     }
     let (snapshot, rest) =
@@ -123,7 +157,8 @@ pub(crate) fn read(path: &Path) -> Result<Keyspace, SnapshotError> {
     if !rest.is_empty() {
         return Err(corrupt("trailing bytes after the body"));
     }
-    snapshot.into_keyspace().map_err(corrupt)
+    let db = snapshot.into_keyspace().map_err(corrupt)?;
+    Ok((db, generation.unwrap_or(0)))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,

@@ -74,6 +74,27 @@ G.loadstring = function(s, name)
   if f then setfenv(f, env) end
   return f, e
 end
+-- Lua 5.1 matches a pattern by C recursion, one level per quantifier or capture, with no
+-- limit: a long enough pattern overflows the C stack and kills the process. Lua 5.2 and
+-- later stop at 200 levels with "pattern too complex"; so do these wrappers, by counting
+-- the characters that can open a level (an escaped one counts too: erring on the safe
+-- side) before the match. They replace the originals in `string` itself, which the
+-- string metatable's __index also reaches (`s:find(p)`).
+local MAX_PATTERN_DEPTH = 200
+local gsub, tostring_ = string.gsub, tostring
+local function bounded(name, f, skip_if_plain)
+  string[name] = function(s, p, a3, a4, ...)
+    if not (skip_if_plain and a4) and (type(p) == 'string' or type(p) == 'number') then
+      local _, levels = gsub(tostring_(p), '[%(%)%?%*%+%-]', '')
+      if levels > MAX_PATTERN_DEPTH then error('pattern too complex', 2) end
+    end
+    return f(s, p, a3, a4, ...)
+  end
+end
+bounded('find', string.find, true)
+for _, name in ipairs({ 'match', 'gmatch', 'gsub', 'gfind' }) do
+  if string[name] then bounded(name, string[name], false) end
+end
 G.string = readonly(string)
 G.table = readonly(table)
 G.math = readonly(math)

@@ -49,8 +49,15 @@ pub(super) async fn render(State(state): State<Arc<ServiceState>>) -> impl IntoR
         &mut out,
         "redis_sessions_limit_hits_total",
         "counter",
-        "Calls stopped at a CPU or memory limit.",
+        "Calls stopped at a limit: CPU, memory, deadline or command budget.",
         &per(&|t| t.sessions.metrics().limit_hits.load(relaxed)),
+    );
+    family(
+        &mut out,
+        "redis_sessions_rate_limited_total",
+        "counter",
+        "Requests refused (429) by the tenant's request rate limit.",
+        &per(&|t| t.rate_limited.load(relaxed)),
     );
     family(
         &mut out,

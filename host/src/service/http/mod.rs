@@ -1,7 +1,7 @@
 //! The session API over HTTP, a drop-in for rest-sessions 2.0.1: [`router`] to mount or
 //! [`serve`]. Requests run in parallel on each tenant's [`crate::Sessions`] instance pool;
-//! with tenants, each request names its tenant by `Authorization: Bearer KEY`, and
-//! `/metrics` has per-tenant counters in Prometheus' text format.
+//! with tenants, each request names its tenant by `Authorization: Bearer KEY`. `/metrics`
+//! (per-tenant counters in Prometheus' text format) is served on its own address only.
 
 mod connections;
 mod error;
@@ -13,4 +13,4 @@ mod state;
 
 pub use connections::ConnectionLimits;
 pub use error::ApiError;
-pub use router::{BODY_LIMIT, router, serve};
+pub use router::{BODY_LIMIT, router, routers, serve};

@@ -20,8 +20,16 @@ use tokio::net::TcpListener;
 /// rest-sessions' body limit (`bodyParser.json({limit: 60000})`).
 pub use redis_sessions_rest::BODY_LIMIT;
 
-/// The service's routes, to serve or to mount in another axum app. Tests drive it directly.
+/// The service's API routes, to serve or to mount in another axum app (no `/metrics`:
+/// see [`routers`]).
 pub fn router(tenancy: impl Into<Tenancy>) -> Router {
+    routers(tenancy).0
+}
+
+/// The API routes and, apart, `GET /metrics` over the same tenants and counters. Metrics
+/// name every tenant and its traffic: they are served only on their own address, for the
+/// operator, never on the API's.
+pub fn routers(tenancy: impl Into<Tenancy>) -> (Router, Router) {
     let state = Arc::new(ServiceState {
         tenancy: tenancy.into(),
         unauthorized: AtomicU64::new(0),
@@ -33,21 +41,35 @@ pub fn router(tenancy: impl Into<Tenancy>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    Router::new()
+    let metrics = Router::new()
         .route("/metrics", get(metrics::render))
-        .with_state(state)
-        .merge(api)
+        .with_state(state);
+    (api, metrics)
 }
 
-/// Serves the router on `listener` until `shutdown` resolves, then waits for in-flight
-/// requests, at most `limits.shutdown_timeout`.
+/// Serves the API on `listener` (and `/metrics` on `metrics`, when given) until `shutdown`
+/// resolves, then waits for in-flight requests, at most `limits.shutdown_timeout`.
 pub async fn serve(
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     tenancy: impl Into<Tenancy>,
     limits: &ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve(listener, router(tenancy), limits, shutdown).await
+    let (api, metrics_router) = routers(tenancy);
+    // Scrapes are tiny and the operator's own: axum's plain server, stopped with the API.
+    let metrics = metrics.map(|listener| {
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics_router).await {
+                tracing::error!("serving /metrics: {e}");
+            }
+        })
+    });
+    let result = connections::serve(listener, api, limits, shutdown).await;
+    if let Some(task) = metrics {
+        task.abort();
+    }
+    result
 }
 
 /// Finds the tenant of a request; with tenants, a missing or unknown key is a 401 and the
@@ -72,6 +94,21 @@ async fn authenticate(
         .into_response();
     };
     tenant.requests.fetch_add(1, Ordering::Relaxed);
+    if let Err(wait) = tenant.admit() {
+        // Whole seconds, rounded up: a client that waits that long gets in.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::info!(tenant = tenant.name, status = 429, "over its request rate");
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "tooManyRequests",
+            "the tenant is over its request rate limit",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.max(1).into());
+        return response;
+    }
     request.extensions_mut().insert(tenant);
     next.run(request).await
 }

@@ -7,6 +7,11 @@
 //! - `killall`: traps.
 //! - `soapp-page(_, n, _)`: grows its memory by `n` MiB, touched, and succeeds (the pool
 //!   must drop a grown instance rather than keep it idle).
+//! - `create(app, ATTACK, ..)` runs an attack on the shared Redis, reporting each command's
+//!   outcome as `get` does: `eval-loop` (a Lua busy loop), `eval-bomb` (Lua allocating
+//!   200 MiB), `evalsha` (EVALSHA of the script `app`, with no keys), `ping-loop` (host calls
+//!   forever, ignoring errors), `pipeline-loop` (pipelines of 100 PINGs forever).
+//! - `wipe`: never returns (host calls forever, as `ping-loop`).
 
 wit_bindgen::generate!({
     world: "session-store",
@@ -34,18 +39,43 @@ fn attempts(list: &[Vec<Vec<u8>>]) -> Error {
     Error::Store(report.join(" | "))
 }
 
+/// Host calls without end: only a command budget or a deadline stops this.
+fn ping_forever() -> ! {
+    loop {
+        let _ = std::hint::black_box(redis::execute(&cmd(&["PING"])));
+    }
+}
+
 struct Hostile;
 
 impl Guest for Hostile {
     fn create(
-        _: String,
-        _: String,
+        app: String,
+        attack: String,
         _: String,
         _: Option<i64>,
         _: Option<DataInput>,
         _: bool,
     ) -> Result<String, Error> {
-        Err(Error::Store("not implemented".into()))
+        match attack.as_str() {
+            "eval-loop" => Err(attempts(&[cmd(&[
+                "EVAL",
+                "local i = 0 while true do i = i + 1 end",
+                "0",
+            ])])),
+            "eval-bomb" => Err(attempts(&[cmd(&[
+                "EVAL",
+                "local t = {} for i = 1, 200 * 1024 do t[i] = string.rep('x', 1024) .. i end return #t",
+                "0",
+            ])])),
+            "evalsha" => Err(attempts(&[cmd(&["EVALSHA", &app, "0"])])),
+            "ping-loop" => ping_forever(),
+            "pipeline-loop" => loop {
+                let pings = vec![cmd(&["PING"]); 100];
+                let _ = std::hint::black_box(redis::pipeline(&pings));
+            },
+            _ => Err(Error::Store("not implemented".into())),
+        }
     }
 
     fn get(ns: String, key: String) -> Result<Option<Session>, Error> {
@@ -130,7 +160,7 @@ impl Guest for Hostile {
     }
 
     fn wipe() -> Result<u64, Error> {
-        Ok(0)
+        ping_forever()
     }
 
     fn ping() -> Result<String, Error> {
