@@ -5,7 +5,7 @@
 //! for shutdown and one-shot commands, when nobody waits).
 
 use super::journal::{self, Finished, Writer};
-use super::{SnapshotError, encode, read, write_atomic};
+use super::snapshot::{SnapshotError, encode, read, write_atomic};
 use crate::commands;
 use crate::keyspace::Keyspace;
 use std::path::Path;

@@ -24,7 +24,7 @@
 //! whole or not at all: a last record cut short by a crash is dropped, and the file cut back
 //! to the record before it.
 
-use super::SnapshotError;
+use super::snapshot::SnapshotError;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
