@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Raw, T0, TestStore};
+use common::{Raw, T0, TestStore, hostile_component};
 use redis::AsyncCommands;
 use redis_sessions::{ManualClock, POOLED_MEMORY_BYTES, Sessions};
 use std::collections::HashSet;
@@ -365,43 +365,6 @@ crate::on_both_backends!(
     soapp_pages_under_concurrent_writes,
     killall_under_concurrent_creates,
 );
-
-/// Builds tests/components/hostile as tests/tenants.rs does (same target directory; cargo's
-/// lock orders the two).
-fn hostile_component() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let target = root.join("target/test-components");
-    let mut cmd =
-        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(&root)
-        .args(["build", "-p", "hostile-component"])
-        .args([
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            "guest",
-            "--target-dir",
-        ])
-        .arg(&target);
-    for var in [
-        "CARGO_TARGET_DIR",
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTC_WRAPPER",
-    ] {
-        cmd.env_remove(var);
-    }
-    assert!(
-        cmd.status().unwrap().success(),
-        "building tests/components/hostile"
-    );
-    target.join("wasm32-wasip2/guest/hostile_component.wasm")
-}
 
 /// Resident memory of this process, in bytes.
 fn resident() -> usize {

@@ -105,3 +105,48 @@ pub async fn keys(raw: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
     keys.sort();
     keys
 }
+
+/// Builds the hostile component once per test run (its own target directory, so the
+/// outer cargo's lock is not in the way).
+pub fn hostile_component() -> std::path::PathBuf {
+    static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .unwrap()
+                .to_path_buf();
+            let target = root.join("target/test-components");
+            let mut cmd = std::process::Command::new(
+                std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            );
+            cmd.current_dir(&root)
+                .args([
+                    "build",
+                    "-p",
+                    "hostile-component",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--profile",
+                    "guest",
+                ])
+                .arg("--target-dir")
+                .arg(&target);
+            for var in [
+                "CARGO_TARGET_DIR",
+                "RUSTFLAGS",
+                "CARGO_ENCODED_RUSTFLAGS",
+                "CARGO_BUILD_TARGET",
+                "RUSTC_WORKSPACE_WRAPPER",
+                "RUSTC_WRAPPER",
+            ] {
+                cmd.env_remove(var);
+            }
+            assert!(
+                cmd.status().unwrap().success(),
+                "building tests/components/hostile failed"
+            );
+            target.join("wasm32-wasip2/guest/hostile_component.wasm")
+        })
+        .clone()
+}

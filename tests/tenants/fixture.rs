@@ -1,13 +1,12 @@
 //! The tenants the multi-tenant tests run: a well-behaved one on the built-in component,
 //! and two on the hostile component (tests/components/hostile) with different limits.
 
-use super::common::RedisServer;
 use super::common::service::Service;
+use super::common::{RedisServer, hostile_component};
 use redis_sessions::service::tenants::{self, Tenancy, hash_key};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -16,49 +15,6 @@ pub const EVIL: &str = "evil-key-1";
 pub const SLOW: &str = "slow-key-1";
 /// The one script the evil tenant registers besides the session scripts.
 pub const EXTRA_LUA: &str = "return 'extra'";
-
-/// Builds the hostile component once per test run (its own target directory, so the
-/// outer cargo's lock is not in the way).
-pub fn hostile_component() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .unwrap()
-                .to_path_buf();
-            let target = root.join("target/test-components");
-            let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-            cmd.current_dir(&root)
-                .args([
-                    "build",
-                    "-p",
-                    "hostile-component",
-                    "--target",
-                    "wasm32-wasip2",
-                    "--profile",
-                    "guest",
-                ])
-                .arg("--target-dir")
-                .arg(&target);
-            for var in [
-                "CARGO_TARGET_DIR",
-                "RUSTFLAGS",
-                "CARGO_ENCODED_RUSTFLAGS",
-                "CARGO_BUILD_TARGET",
-                "RUSTC_WORKSPACE_WRAPPER",
-                "RUSTC_WRAPPER",
-            ] {
-                cmd.env_remove(var);
-            }
-            assert!(
-                cmd.status().unwrap().success(),
-                "building tests/components/hostile failed"
-            );
-            target.join("wasm32-wasip2/guest/hostile_component.wasm")
-        })
-        .clone()
-}
 
 /// Tests that measure latencies run alone: every fixture holds this, shared or not.
 static TURN: RwLock<()> = RwLock::const_new(());
