@@ -152,6 +152,25 @@ async function startEnv() {
       return rs;
     },
 
+    /** node redis-sessions 4.0.0 with its read cache on (`cachetime` seconds), once its
+     * subscriber to `NS:cache` is listening. */
+    async nodeCached(namespace, cachetime = 60) {
+      const rs = new RedisSessions({ port: redis.port, host: "127.0.0.1", wipe: 0, namespace, cachetime });
+      // node's quit leaves its subscriber connected (it would reconnect forever once
+      // redis-server stops), so that one is closed here.
+      clients.push(async () => {
+        await rs.quit();
+        await rs.redissub.quit();
+      });
+      await rs.ping();
+      const deadline = Date.now() + 5000;
+      while ((await raw.sendCommand(["PUBSUB", "NUMSUB", `${namespace}:cache`]))[1] < 1) {
+        if (Date.now() > deadline) throw new Error(`node's cache never subscribed to ${namespace}:cache`);
+        await sleep(10);
+      }
+      return rs;
+    },
+
     /** node redis-sessions 3.0.0, with its callbacks wrapped in promises. */
     nodeV3(namespace = "rs") {
       const rs = new RedisSessionsV3({ port: redis.port, host: "127.0.0.1", wipe: 0, namespace });

@@ -210,7 +210,8 @@ impl<B: Backend> SessionStore<B> {
                 token,
                 merge.had_d,
                 merge.old_d.as_slice(),
-                &merge.new_d
+                &merge.new_d,
+                self.prefix()
             ];
             let mut replies = array("set", self.run(&scripts::SET, &keys, args)?)?.into_iter();
             let status = replies.next().and_then(|r| r.integer());

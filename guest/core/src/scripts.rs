@@ -10,6 +10,10 @@
 //! (kill, killsoid, killall, wipe, soid, soapp) derive keys from members they read, as the
 //! layout requires. Every key still starts with the namespace prefix, which is what a
 //! tenant's Redis ACL user (`~NS:*`) allows; Redis checks ACLs inside scripts too.
+//! Every write node announces to its read caches (`cachetime`) is announced here too, from
+//! inside the script that makes it: set, and every deletion (kill, killsoid, killall,
+//! wipe), each as a PUBLISH of `APP:TOKEN` on `NS:cache`. node announces only when its own
+//! cache is on, so a cached node app misses uncached writers; this project always does.
 //! Numbers written to Redis go through `num`, since Redis formats Lua numbers with
 //! `%.17g` (12.7 would become 12.699999999999999).
 
@@ -70,8 +74,14 @@ local function touch(key, sessions, users, expiries, now, app, token, f, counter
   redis.call('ZADD', expiries, num(deadline), app .. ':' .. token .. ':' .. id)
   return redis.call('HINCRBY', key, counter, 1)
 end
--- Deletes one session and its index entries (node's _kill). Returns the DEL count.
+-- Tells node's read caches (`cachetime`) that app:token changed, on the channel NS:cache.
+local function announce(prefix, app, token)
+  redis.call('PUBLISH', prefix .. 'cache', app .. ':' .. token)
+end
+-- Deletes one session and its index entries (node's _kill), and announces it. Returns the
+-- DEL count.
 local function remove(prefix, app, token, id)
+  announce(prefix, app, token)
   local base = prefix .. app .. ':'
   local tokens = base .. 'us:' .. id
   redis.call('ZREM', base .. '_sessions', token .. ':' .. id)
@@ -104,9 +114,9 @@ return f
     ),
 );
 
-/// Compare-and-set of `d`. KEYS: hash, _sessions, _users, SESSIONS.
-/// ARGV: now, app, token, `1` if `d` was read as ARGV[5] (`0` if absent), d as read, new d
-/// (empty deletes the field). Returns {status, w, 8 fields as read}: status 1 written,
+/// Compare-and-set of `d`, announced to node's caches. KEYS: hash, _sessions, _users,
+/// SESSIONS. ARGV: now, app, token, `1` if `d` was read as ARGV[5] (`0` if absent), d as
+/// read, new d (empty deletes the field), prefix. Returns {status, w, 8 fields as read}: status 1 written,
 /// 0 missing or expired, 2 `d` changed since it was read (the fields are fresh: merge again).
 pub static SET: Script = Script::new(
     "set",
@@ -124,6 +134,7 @@ if ARGV[6] == '' then
 else
   redis.call('HSET', KEYS[1], 'd', ARGV[6])
 end
+announce(ARGV[7], ARGV[2], ARGV[3])
 return {1, w, unpack(f)}
 "#
     ),
@@ -216,13 +227,21 @@ return #members
 
 /// ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 8
 /// fields of each session of this slice of the user's tokens, flat}.
+/// A user whose set fits in one page is read whole with SMEMBERS, so the order is node's
+/// (SSCAN walks a hash table's buckets in another order than SMEMBERS does).
 pub static SOID: Script = Script::new(
     "soid",
     concat!(
         prelude!(),
         r#"
 local base = ARGV[1] .. ARGV[2] .. ':'
-local scan = redis.call('SSCAN', base .. 'us:' .. ARGV[3], ARGV[4], 'COUNT', tonumber(ARGV[5]))
+local set = base .. 'us:' .. ARGV[3]
+local scan
+if ARGV[4] == '0' and redis.call('SCARD', set) <= tonumber(ARGV[5]) then
+  scan = {'0', redis.call('SMEMBERS', set)}
+else
+  scan = redis.call('SSCAN', set, ARGV[4], 'COUNT', tonumber(ARGV[5]))
+end
 local out = {scan[1]}
 for _, token in ipairs(scan[2]) do
   local f = read(base .. token)

@@ -51,9 +51,10 @@
 //!
 //! Exactly those redis-sessions sends ([`COMMANDS`]): the component's PING EVAL EVALSHA
 //! HMGET HSET SADD ZADD ZCOUNT (and MULTI/EXEC, which is [`MemoryStore::transaction`]),
-//! and what its Lua scripts call: DEL EXISTS HDEL HINCRBY SMEMBERS SREM ZRANGE (by rank,
-//! BYSCORE, REV, LIMIT, WITHSCORES) ZRANGEBYSCORE ZREM ZREVRANGEBYSCORE, ZADD with its
-//! flags (NX XX GT LT CH INCR). Anything else is
+//! and what its Lua scripts call: DEL EXISTS HDEL HINCRBY PUBLISH (to nobody: nothing
+//! subscribes in process) SCARD SMEMBERS SPOP SREM SSCAN ZRANGE (by rank, BYSCORE, REV,
+//! LIMIT, WITHSCORES) ZRANGEBYSCORE ZREM ZREVRANGEBYSCORE, ZADD with its flags (NX XX GT LT
+//! CH INCR). Anything else is
 //! `ERR unknown command '...', with args beginning with: ...`: a smaller surface to keep
 //! exactly like Redis. Keys never expire: node's layout uses no Redis TTL.
 //!

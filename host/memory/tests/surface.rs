@@ -59,8 +59,6 @@ fn commands_are_exactly_the_components_and_its_scripts() {
     let needed: BTreeSet<String> = from_scripts
         .into_iter()
         .chain(COMPONENT.iter().map(|c| c.to_string()))
-        // soid pages with SSCAN since issue #14; SMEMBERS stays (see the host's table).
-        .chain(["SMEMBERS".to_string()])
         .collect();
     let offered: BTreeSet<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
     assert_eq!(offered, needed, "nothing beyond what is sent");

@@ -1,4 +1,5 @@
-//! Set commands the big-app scripts use: SPOP (killsoid's batches) and SSCAN (soid's pages).
+//! Set commands the big-app scripts use: SPOP (killsoid's batches), SCARD and SSCAN (soid's
+//! pages).
 
 use crate::keyspace::{Keyspace, Set};
 use crate::reply::{Reply, Value, bulk, err, int_arg, syntax_error};
@@ -28,6 +29,11 @@ pub(super) fn spop(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
         Some(_) => Value::Array(popped.iter().map(|m| bulk(m)).collect()),
         None => popped.first().map_or(Value::Nil, |m| bulk(m)),
     })
+}
+
+pub(super) fn scard(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
+    let len = db.set(&args[1])?.map_or(0, |s| s.members.len());
+    Ok(Value::Int(i64::try_from(len).unwrap_or(i64::MAX)))
 }
 
 /// SSCAN key cursor [COUNT n]. The cursor counts the members not yet visited, walking the
@@ -151,6 +157,14 @@ mod tests {
             let still = db.set(b"s").unwrap().is_some_and(|s| s.members.contains(m));
             assert!(!still || seen.contains(m), "{m:?} skipped");
         }
+    }
+
+    #[test]
+    fn scard_counts_members_and_a_missing_set_is_empty() {
+        let mut db = Keyspace::default();
+        assert_eq!(scard(&db, &args(&["scard", "s"])).unwrap(), Value::Int(0));
+        fill(&mut db, 7);
+        assert_eq!(scard(&db, &args(&["scard", "s"])).unwrap(), Value::Int(7));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use super::file::TenantConfig;
 use super::urls::selects_database;
 use crate::redis::commands;
 
-/// The `ACL SETUSER` arguments that confine a tenant: its keys, and only the commands the
-/// session logic sends or its scripts call — never `EVAL` or `SCRIPT` (the host loads the
+/// The `ACL SETUSER` arguments that confine a tenant: its keys, its cache channel, and only
+/// the commands the session logic sends or its scripts call — never `EVAL` or `SCRIPT` (the host loads the
 /// registered scripts itself), `SELECT` only when `select` (the URL picks a database).
 pub fn acl_rules(t: &TenantConfig, password: &str, select: bool) -> Vec<String> {
     let mut rules = vec![
@@ -17,6 +17,8 @@ pub fn acl_rules(t: &TenantConfig, password: &str, select: bool) -> Vec<String> 
         format!(">{password}"),
         format!("~{}:*", t.namespace),
         "resetchannels".into(),
+        // The one channel its scripts announce writes on, for node's read caches.
+        format!("&{}:cache", t.namespace),
         "-@all".into(),
     ];
     rules.extend(commands::tenant_acl(select).map(|c| format!("+{}", c.to_ascii_lowercase())));
@@ -94,6 +96,10 @@ mod tests {
         .unwrap();
         let rules = acl_rules(&t, "pw", false);
         assert!(rules.contains(&"~acme:*".to_owned()));
+        assert!(
+            rules.contains(&"&acme:cache".to_owned()),
+            "only its cache channel"
+        );
         assert!(rules.contains(&"+evalsha".to_owned()));
         assert!(!rules.contains(&"+eval".to_owned()) && !rules.contains(&"+select".to_owned()));
         assert!(acl_rules(&t, "pw", true).contains(&"+select".to_owned()));
