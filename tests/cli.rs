@@ -110,6 +110,13 @@ fn every_command_prints_nodes_json() {
             .len(),
         2
     );
+    let rotated = cli.json(&["rotate", "myapp", &token])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(cli.json(&["get", "myapp", &token]), Value::Null);
+    assert_eq!(cli.json(&["rotate", "myapp", &token]), Value::Null);
+    let token = rotated;
     assert_eq!(cli.json(&["kill", "myapp", &token]), json!({"kill": 1}));
     assert_eq!(cli.json(&["get", "myapp", &token]), Value::Null);
     assert_eq!(

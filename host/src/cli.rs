@@ -81,6 +81,8 @@ pub enum Call {
     },
     /// Delete a session; prints {"kill": n}
     Kill { app: String, token: String },
+    /// Give a session a new token, killing the old one; prints {"token": ...} or null
+    Rotate { app: String, token: String },
     /// Count users active in the last dt seconds; prints {"activity": n}
     Activity {
         app: String,
@@ -270,6 +272,7 @@ fn output(outcome: Outcome) -> Output {
     let json = match outcome {
         Outcome::Token(token) => json!({ "token": token }),
         Outcome::Session(s) => s.map_or(Value::Null, |s| s.to_json()),
+        Outcome::Rotated(token) => token.map_or(Value::Null, |t| json!({ "token": t })),
         Outcome::Sessions(list) => {
             let list: Vec<Value> = list.iter().map(rest::Session::to_json).collect();
             json!({ "sessions": list })
@@ -357,6 +360,7 @@ pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
         },
         Call::Get { app, token } => rest::Call::Get { app, token },
         Call::Kill { app, token } => rest::Call::Kill { app, token },
+        Call::Rotate { app, token } => rest::Call::Rotate { app, token },
         Call::Activity { app, dt } => rest::Call::Activity { app, dt },
         Call::Soid { app, id } => rest::Call::Soid { app, id },
         Call::Killsoid { app, id } => rest::Call::Killsoid { app, id },

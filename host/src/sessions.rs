@@ -175,6 +175,12 @@ impl Sessions {
         call!(self.call_kill(app, token))
     }
 
+    /// Gives a live session a new token (the old one dies at once); everything else
+    /// stays. `None` if missing or expired.
+    pub async fn rotate(&self, app: &str, token: &str) -> Result<Option<String>, Error> {
+        call!(self.call_rotate(app, token))
+    }
+
     /// Distinct users of `app` active in the last `delta_time` seconds.
     pub async fn activity(&self, app: &str, delta_time: i64) -> Result<u64, Error> {
         call!(self.call_activity(app, delta_time))

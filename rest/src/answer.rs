@@ -110,6 +110,8 @@ pub enum Outcome {
     Session(Option<Session>),
     /// `soid`, `soapp`: `{"sessions": [...]}`.
     Sessions(Vec<Session>),
+    /// `rotate`: `{"token": ...}`, or `{}` when the session does not exist.
+    Rotated(Option<String>),
     /// `kill`, `killsoid`, `killall`: `{"kill": n}`.
     Killed(u64),
     /// `activity`: `{"activity": n}`.
@@ -123,6 +125,7 @@ impl Outcome {
         let body = match self {
             Outcome::Token(token) => json!({ "token": token }),
             Outcome::Session(s) => s.map_or_else(|| json!({}), |s| s.to_json()),
+            Outcome::Rotated(token) => token.map_or_else(|| json!({}), |t| json!({ "token": t })),
             Outcome::Sessions(list) => {
                 // One session's JSON value at a time: with a big app's 250 000 sessions, a
                 // value for each at once cost hundreds of MiB on top of the list and text.
@@ -230,6 +233,8 @@ mod tests {
             json!({ "sessions": values }).to_string()
         );
         assert_eq!(body(Outcome::Killed(2)), r#"{"kill":2}"#);
+        assert_eq!(body(Outcome::Rotated(Some("t".into()))), r#"{"token":"t"}"#);
+        assert_eq!(body(Outcome::Rotated(None)), "{}");
         assert_eq!(body(Outcome::Activity(5)), r#"{"activity":5}"#);
         assert_eq!(
             pair(answer(Ok(Outcome::Pong("PONG".into())))),

@@ -30,6 +30,8 @@ pub enum Call {
     },
     /// `DELETE /{app}/kill/{token}`.
     Kill { app: String, token: String },
+    /// `POST /{app}/rotate/{token}` (this project's, not rest-sessions').
+    Rotate { app: String, token: String },
     /// `GET /{app}/activity?dt=` (a missing or unparseable `dt` fails node's check).
     Activity { app: String, dt: i64 },
     /// `GET /{app}/soapp?dt=`.
@@ -62,6 +64,7 @@ enum Endpoint {
     Get,
     Set,
     Kill,
+    Rotate,
     Activity,
     Soapp,
     Soid,
@@ -70,12 +73,13 @@ enum Endpoint {
 }
 
 /// The table: method, pattern (`{name}` matches one non-empty segment), endpoint.
-const ROUTES: [(&str, &str, Endpoint); 10] = [
+const ROUTES: [(&str, &str, Endpoint); 11] = [
     ("GET", "/ping", Endpoint::Ping),
     ("PUT", "/{app}/create/{id}", Endpoint::Create),
     ("GET", "/{app}/get/{token}", Endpoint::Get),
     ("POST", "/{app}/set/{token}", Endpoint::Set),
     ("DELETE", "/{app}/kill/{token}", Endpoint::Kill),
+    ("POST", "/{app}/rotate/{token}", Endpoint::Rotate),
     ("GET", "/{app}/activity", Endpoint::Activity),
     ("GET", "/{app}/soapp", Endpoint::Soapp),
     ("GET", "/{app}/soid/{id}", Endpoint::Soid),
@@ -229,6 +233,10 @@ impl Route {
                 app: next(),
                 token: next(),
             },
+            Endpoint::Rotate => Call::Rotate {
+                app: next(),
+                token: next(),
+            },
             Endpoint::Activity => Call::Activity {
                 app: next(),
                 dt: q.seconds("dt"),
@@ -297,6 +305,12 @@ mod tests {
                 "/a/kill/t",
                 "",
                 r#"Kill { app: "a", token: "t" }"#,
+            ),
+            (
+                "POST",
+                "/a/rotate/t",
+                "",
+                r#"Rotate { app: "a", token: "t" }"#,
             ),
             (
                 "GET",

@@ -257,6 +257,18 @@ pub async fn every_route_answers_like_rest_sessions(
         (set["w"].clone(), set["d"].clone()),
         (json!(2), json!({"c":"x","b":true}))
     );
+    // This project's rotate: a new token, the old one dead at once.
+    let rotated = token(&svc.ok("POST", &format!("/myapp/rotate/{t}"), None).await);
+    assert_ne!(rotated, t);
+    assert_eq!(
+        svc.ok("GET", &format!("/myapp/get/{t}"), None).await,
+        json!({})
+    );
+    assert_eq!(
+        svc.ok("POST", &format!("/myapp/rotate/{t}"), None).await,
+        json!({})
+    );
+    let t = rotated;
 
     let nr = token(
         &svc.ok("PUT", "/myapp/create/user2?ip=::1&no_resave=true", None)

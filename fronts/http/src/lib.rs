@@ -202,6 +202,9 @@ fn execute(call: Call) -> Result<Outcome, Failure> {
             Outcome::Session(session.map(Into::into))
         }
         Call::Kill { app, token } => Outcome::Killed(store::kill(&app, &token).map_err(failure)?),
+        Call::Rotate { app, token } => {
+            Outcome::Rotated(store::rotate(&app, &token).map_err(failure)?)
+        }
         Call::Activity { app, dt } => {
             Outcome::Activity(store::activity(&app, dt).map_err(failure)?)
         }

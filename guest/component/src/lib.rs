@@ -135,6 +135,10 @@ impl Guest for Component {
         store().kill(&app, &token).map_err(Into::into)
     }
 
+    fn rotate(app: String, token: String) -> Result<Option<String>, Error> {
+        store().rotate(&app, &token).map_err(Into::into)
+    }
+
     fn activity(app: String, delta_time: i64) -> Result<u64, Error> {
         store().activity(&app, delta_time).map_err(Into::into)
     }

@@ -250,6 +250,32 @@ impl<B: Backend> SessionStore<B> {
         count("kill", reply)
     }
 
+    /// Gives a live session a new token and kills the old one, in one atomic script:
+    /// everything else stays (`la` too: rotating is not activity). `None` when the session
+    /// is missing or expired.
+    pub fn rotate(&mut self, app: &str, token: &str) -> Result<Option<String>, SessionError> {
+        validate::app(app)?;
+        validate::token(token)?;
+        // A taken token (2^-380 odds per try) just draws another.
+        for _ in 0..3 {
+            let new = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+            let keys = vec![
+                self.keys.session(app, token),
+                self.keys.session(app, &new),
+                self.keys.sessions(app),
+                self.keys.expiries(),
+            ];
+            let args = command![self.backend.now(), self.prefix(), app, token, &new];
+            match self.run(&scripts::ROTATE, &keys, args)? {
+                Reply::Integer(1) => return Ok(Some(new)),
+                Reply::Integer(0) => return Ok(None),
+                Reply::Integer(2) => continue,
+                other => return Err(unexpected("rotate", &other)),
+            }
+        }
+        Err(SessionError::Store("rotate drew three taken tokens".into()))
+    }
+
     /// Distinct users of `app` active in the last `delta_time` seconds.
     pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, SessionError> {
         validate::app(app)?;

@@ -154,6 +154,39 @@ return remove(ARGV[2], ARGV[3], ARGV[4], f[1])
     ),
 );
 
+/// Replaces a live session's token, keeping everything else. KEYS: old hash, new hash,
+/// _sessions, SESSIONS. ARGV: now, prefix, app, old token, new token. The hash moves whole
+/// (every field, `la` included: rotating is not activity), each index entry moves with its
+/// score, and the old token is announced. Returns 1, 0 when missing or expired, 2 when the
+/// new token is taken.
+pub static ROTATE: Script = Script::new(
+    "rotate",
+    concat!(
+        prelude!(),
+        r#"
+local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la')
+local ttl, la = tonumber(f[2]), tonumber(f[3])
+if not f[1] or not ttl or not la or ttl < tonumber(ARGV[1]) - la then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+local id, prefix, app, old, new = f[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local function move(key, from, to)
+  local score = redis.call('ZSCORE', key, from)
+  if score then
+    redis.call('ZREM', key, from)
+    redis.call('ZADD', key, score, to)
+  end
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+move(KEYS[3], old .. ':' .. id, new .. ':' .. id)
+move(KEYS[4], app .. ':' .. old .. ':' .. id, app .. ':' .. new .. ':' .. id)
+local tokens = prefix .. app .. ':us:' .. id
+if redis.call('SREM', tokens, old) == 1 then redis.call('SADD', tokens, new) end
+announce(prefix, app, old)
+return 1
+"#
+    ),
+);
+
 /// ARGV: prefix, app, id, batch size. Pops up to `batch` of the user's tokens and deletes
 /// those sessions. Returns {sessions deleted, tokens popped}: fewer tokens than `batch`
 /// means the user had none left.
@@ -314,7 +347,9 @@ end
 );
 
 /// Every script the session logic runs (for checks of what they call).
-pub static ALL: [&Script; 8] = [&GET, &SET, &KILL, &KILLSOID, &KILLALL, &WIPE, &SOID, &SOAPP];
+pub static ALL: [&Script; 9] = [
+    &GET, &SET, &KILL, &ROTATE, &KILLSOID, &KILLALL, &WIPE, &SOID, &SOAPP,
+];
 
 #[cfg(test)]
 mod tests {

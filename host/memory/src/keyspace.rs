@@ -315,6 +315,11 @@ impl Keyspace {
         self.map.remove(key).is_some()
     }
 
+    /// Removes `key` and hands back its value.
+    pub(crate) fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        self.map.remove(key)
+    }
+
     /// The value at `key` of the type `make` creates, created when missing; WRONGTYPE when
     /// the key holds another type.
     pub(crate) fn get_or_create(

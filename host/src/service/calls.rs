@@ -20,6 +20,7 @@ pub(crate) async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Error> 
             Outcome::Session(s.set(&app, &token, &d).await?.map(Into::into))
         }
         Call::Kill { app, token } => Outcome::Killed(s.kill(&app, &token).await?),
+        Call::Rotate { app, token } => Outcome::Rotated(s.rotate(&app, &token).await?),
         Call::Activity { app, dt } => Outcome::Activity(s.activity(&app, dt).await?),
         Call::Soapp { app, dt } => Outcome::Sessions(sessions(s.soapp(&app, dt).await?)),
         Call::Soid { app, id } => Outcome::Sessions(sessions(s.soid(&app, &id).await?)),

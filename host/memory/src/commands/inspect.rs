@@ -1,7 +1,6 @@
 //! The read-only commands only `MemoryStore::inspect` answers (tests read the layout with
-//! them): HGET HGETALL KEYS SISMEMBER TTL TYPE ZSCORE.
+//! them): HGET HGETALL KEYS SISMEMBER TTL TYPE.
 
-use super::zsets::score_reply;
 use crate::glob;
 use crate::keyspace::{Entry, Keyspace};
 use crate::reply::{Reply, Value, bulk};
@@ -48,9 +47,4 @@ pub(super) fn ttl(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
 pub(super) fn type_(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let name = db.get(&args[1]).map_or("none", Entry::type_name);
     Ok(Value::Status(name.into()))
-}
-
-pub(super) fn zscore(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
-    let score = db.zset(&args[1])?.and_then(|z| z.score(&args[2]));
-    Ok(score.map_or(Value::Nil, score_reply))
 }

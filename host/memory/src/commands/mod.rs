@@ -66,6 +66,7 @@ pub const COMMANDS: &[&str] = &[
     "HSET",
     "PING",
     "PUBLISH",
+    "RENAME",
     "SADD",
     "SCARD",
     "SMEMBERS",
@@ -78,6 +79,7 @@ pub const COMMANDS: &[&str] = &[
     "ZRANGEBYSCORE",
     "ZREM",
     "ZREVRANGEBYSCORE",
+    "ZSCORE",
 ];
 
 static TABLE: &[Spec] = &[
@@ -99,6 +101,7 @@ static TABLE: &[Spec] = &[
     write("hset", -4, hashes::hset),
     read("ping", -1, keys::ping),
     read("publish", 3, keys::publish),
+    write("rename", 3, keys::rename),
     write("sadd", -3, hashes::sadd),
     read("scard", 2, sets::scard),
     read("smembers", 2, hashes::smembers),
@@ -111,6 +114,7 @@ static TABLE: &[Spec] = &[
     read("zrangebyscore", -4, zsets::zrangebyscore),
     write("zrem", -3, zsets::zrem),
     read("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+    read("zscore", 3, zsets::zscore),
 ];
 
 /// What `MemoryStore::inspect` answers: read-only commands, those of the table and the
@@ -148,7 +152,7 @@ static INSPECT_TABLE: &[Spec] = &[
     read("zrange", -4, zsets::zrange),
     read("zrangebyscore", -4, zsets::zrangebyscore),
     read("zrevrangebyscore", -4, zsets::zrevrangebyscore),
-    read("zscore", 3, inspect::zscore),
+    read("zscore", 3, zsets::zscore),
 ];
 
 /// Why a command was refused before running.

@@ -13,6 +13,11 @@ pub(super) fn score_reply(score: f64) -> Value {
     Value::Bulk(format_g17(score).into_bytes())
 }
 
+pub(super) fn zscore(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
+    let score = db.zset(&args[1])?.and_then(|z| z.score(&args[2]));
+    Ok(score.map_or(Value::Nil, score_reply))
+}
+
 #[derive(Default)]
 struct AddFlags {
     nx: bool,

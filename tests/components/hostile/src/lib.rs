@@ -123,6 +123,10 @@ impl Guest for Hostile {
         }
     }
 
+    fn rotate(_: String, _: String) -> Result<Option<String>, Error> {
+        Ok(None)
+    }
+
     fn activity(_: String, _: i64) -> Result<u64, Error> {
         Ok(0)
     }
