@@ -12,15 +12,23 @@ export interface RedisSessionsOptions {
   host?: string;
   /** node-redis `createClient` options; with `url`, `host` and `port` are ignored. */
   options?: RedisClientOptions;
-  /** An existing, connected node-redis 4 client to use instead (never closed by `quit`). */
+  /**
+   * An existing, connected node-redis 4 client to use instead (never closed by `quit`); with
+   * `cachetime`, the subscriber is its `duplicate()`.
+   */
   client?: any;
   /** Key prefix. Default "rs". */
   namespace?: string;
   /** Seconds between runs of the expired-session wipe (at least 10); 0 disables it. Default 600. */
   wipe?: number;
-  /** Not supported yet: accepted and ignored (a warning is printed once). */
+  /**
+   * Seconds a session read by `get` stays in an in-memory LRU cache; > 0 turns the cache on
+   * (with a second Redis connection subscribed to `namespace:cache`, where every write
+   * announces `app:token`). A cached `get` returns the cached object itself, with `r` and
+   * `idle` as they were, and does not touch Redis (the session is not refreshed). Default 0.
+   */
   cachetime?: number;
-  /** Not supported yet: accepted and ignored. */
+  /** Most sessions the cache holds (the least recently used go first). Default 5000. */
   cachemax?: number;
   /** Component instances that may run calls at the same time. Default 8. */
   poolSize?: number;
@@ -77,7 +85,7 @@ export default class RedisSessions<D extends object = Record<string, DataValue>>
   wipe(): Promise<{ wiped: number }>;
   /** node's wipe timer job (errors are dropped). */
   _wipe: () => Promise<void>;
-  /** Stops the wipe timer and closes the connection it made. */
+  /** Stops the wipe timer, closes the cache's subscriber and the connection it made. */
   quit(): Promise<void>;
 }
 

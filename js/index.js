@@ -5,6 +5,7 @@
 // through node-redis 4 (src/capability.js).
 
 import { createClient } from "redis";
+import { SessionCache } from "./src/cache.js";
 import { redisCapability } from "./src/capability.js";
 import { InstancePool, witError } from "./src/component.js";
 
@@ -114,8 +115,6 @@ function mergeSocket(options, host, port) {
   return { ...options, socket: { ...(options.socket ?? {}), port, host } };
 }
 
-let warnedCache = false;
-
 export default class RedisSessions {
   /** The node-redis client the sessions live on. */
   redis;
@@ -127,11 +126,14 @@ export default class RedisSessions {
   #lastError = null;
   #readyWait = null;
   #address;
+  /** The `cachetime` cache (src/cache.js), or null. */
+  #cache = null;
 
   /**
    * @param {object} [o] node redis-sessions 4's options: `host`, `port`, `options` (node-redis
    * `createClient` options), `namespace`, `wipe`, `cachetime`, `cachemax`; and `client` (an
-   * existing node-redis 4 client, used as is) and `poolSize` (component instances, default 8).
+   * existing node-redis 4 client, used as is; the cache's subscriber is its duplicate) and
+   * `poolSize` (component instances, default 8).
    */
   constructor(o) {
     if (typeof WebAssembly.Suspending !== "function") {
@@ -142,15 +144,18 @@ export default class RedisSessions {
     o = o || {};
     const namespace = o.namespace ?? "rs";
     this.redisns = `${namespace}:`;
+    let subscriber; // made only when the cache is on
     if (o.client) {
       this.redis = o.client;
       this.#ownClient = false;
       this.#address = "the given client";
+      subscriber = () => o.client.duplicate({ disableOfflineQueue: false });
     } else {
       const options = o.options ?? {};
       const config = options.url
         ? { ...options }
         : mergeSocket(options, o.host ?? "127.0.0.1", o.port ?? 6379);
+      subscriber = () => createClient({ ...config, disableOfflineQueue: false });
       // Fail fast while disconnected (node-redis would queue the call until Redis is back).
       config.disableOfflineQueue ??= true;
       this.redis = createClient(config);
@@ -162,15 +167,19 @@ export default class RedisSessions {
       this.redis.on("ready", () => {
         this.#lastError = null;
       });
-      // Connection errors are reported by the calls (and retried by node-redis).
-      this.redis.connect().catch(() => {});
     }
-    if (o.cachetime && o.cachetime > 0 && !warnedCache) {
-      warnedCache = true;
-      process.emitWarning(
-        "redis-sessions-wasm: cachetime/cachemax are not supported yet; every get reads Redis",
-      );
+    // node's test, so the same values turn the cache on.
+    if (o.cachetime && o.cachetime > 0) {
+      this.#cache = new SessionCache({
+        cachetime: o.cachetime,
+        cachemax: o.cachemax,
+        subscriber: subscriber(),
+        channel: `${namespace}:cache`,
+      });
     }
+    // Only now: a cachetime or cachemax lru-cache refuses throws above, leaving no connection.
+    // Connection errors are reported by the calls (and retried by node-redis).
+    if (this.#ownClient) this.redis.connect().catch(() => {});
     const redis = redisCapability(this.redis, () => this.#ready(), this.#address);
     this.#pool = new InstancePool({ redis, namespace, size: o.poolSize ?? 8 });
     if (o.wipe !== 0) {
@@ -238,22 +247,46 @@ export default class RedisSessions {
     return { token };
   }
 
+  /**
+   * With the cache on, a cached session is returned as it is (the same object, `r` and
+   * `idle` as they were), without calling the component: no read is counted and the
+   * session is not refreshed, as in node.
+   */
   async get(o) {
     o = o || {};
-    const s = await this.#call((c) => c.get(str(o.app), str(o.token)));
-    return s ? session(s) : null;
+    const app = str(o.app);
+    const token = str(o.token);
+    const read = async () => {
+      const s = await this.#call((c) => c.get(app, token));
+      return s ? session(s) : null;
+    };
+    if (!this.#cache) return read();
+    // Only a valid app and token are ever stored, and neither has a ":", so a call the
+    // component would refuse never finds an entry.
+    const key = `${app}:${token}`;
+    return this.#cache.get(key) ?? this.#cache.load(key, read);
   }
 
   async set(o) {
     o = o || {};
-    const s = await this.#withD(o.d, (c, d) => c.set(str(o.app), str(o.token), d));
-    return s ? session(s) : null;
+    try {
+      const s = await this.#withD(o.d, (c, d) => c.set(str(o.app), str(o.token), d));
+      return s ? session(s) : null;
+    } finally {
+      // At once, not only when NS:cache's message comes back: a get after this set
+      // resolves must not see the old session.
+      this.#cache?.drop(`${str(o.app)}:${str(o.token)}`);
+    }
   }
 
   async kill(o) {
     o = o || {};
-    const n = await this.#call((s) => s.kill(str(o.app), str(o.token)));
-    return { kill: Number(n) };
+    try {
+      const n = await this.#call((s) => s.kill(str(o.app), str(o.token)));
+      return { kill: Number(n) };
+    } finally {
+      this.#cache?.drop(`${str(o.app)}:${str(o.token)}`);
+    }
   }
 
   async activity(o) {
@@ -270,8 +303,12 @@ export default class RedisSessions {
 
   async killsoid(o) {
     o = o || {};
-    const n = await this.#call((s) => s.killsoid(str(o.app), str(o.id)));
-    return { kill: Number(n) };
+    try {
+      const n = await this.#call((s) => s.killsoid(str(o.app), str(o.id)));
+      return { kill: Number(n) };
+    } finally {
+      this.#cache?.dropId(str(o.app), str(o.id));
+    }
   }
 
   async soapp(o) {
@@ -282,8 +319,12 @@ export default class RedisSessions {
 
   async killall(o) {
     o = o || {};
-    const n = await this.#call((s) => s.killall(str(o.app)));
-    return { kill: Number(n) };
+    try {
+      const n = await this.#call((s) => s.killall(str(o.app)));
+      return { kill: Number(n) };
+    } finally {
+      this.#cache?.dropApp(str(o.app));
+    }
   }
 
   async ping() {
@@ -308,11 +349,19 @@ export default class RedisSessions {
     }
   };
 
-  /** Stops the wipe timer and closes the connection (a given `client` is left open). */
+  /**
+   * Stops the wipe timer, empties the cache and closes its subscriber (node leaves that one
+   * open), and closes the connection (a given `client` is left open).
+   */
   async quit() {
     if (this.wiperInterval !== null) {
       clearInterval(this.wiperInterval);
       this.wiperInterval = null;
+    }
+    if (this.#cache) {
+      const cache = this.#cache;
+      this.#cache = null;
+      await cache.close();
     }
     if (!this.#ownClient || !this.redis.isOpen) return;
     if (this.redis.isReady) await this.redis.quit();

@@ -4,7 +4,9 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import nodeRedisSessions from "redis-sessions";
 import RedisSessions from "redis-sessions-wasm";
+import { createClient } from "redis";
 import { startRedis } from "./redis-server.js";
+import { cachedGet, until } from "./cache-helpers.js";
 
 const NodeRS = nodeRedisSessions.default; // v4's TypeScript default export, from CommonJS
 const APP = "interop";
@@ -100,5 +102,73 @@ describe("with node redis-sessions 4.0.0 on one Redis", () => {
       await n.quit();
       await w.quit();
     }
+  });
+});
+
+describe("caches on both sides, fed by NS:cache", () => {
+  let redis, raw, node, wasm, nodeCached, wasmCached;
+  const opts = () => ({ port: redis.port, host: "127.0.0.1", wipe: 0 });
+  const d = async (rs, token) => (await rs.get({ app: APP, token }))?.d ?? null;
+  /** Changes `d` in Redis behind every cache's back (no message). */
+  const behindTheBack = (token, v) => raw.hSet(`rs:${APP}:${token}`, "d", JSON.stringify({ v }));
+  /** Proves `rs` serves `token` from its cache: a change made behind its back is not seen. */
+  async function proveCached(rs, token) {
+    await cachedGet(rs, APP, token);
+    const before = await d(rs, token);
+    await behindTheBack(token, "behind");
+    assert.deepEqual(await d(rs, token), before, "served from the cache");
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    raw = createClient({ socket: { port: redis.port, host: "127.0.0.1" } });
+    await raw.connect();
+    node = new NodeRS(opts());
+    wasm = new RedisSessions(opts());
+    nodeCached = new NodeRS({ ...opts(), cachetime: 60 });
+    wasmCached = new RedisSessions({ ...opts(), cachetime: 60 });
+  });
+  after(async () => {
+    await node.quit();
+    await nodeCached.quit();
+    await nodeCached.redissub.quit(); // node's quit leaves its subscriber open
+    await wasm.quit();
+    await wasmCached.quit();
+    await raw.quit();
+    await redis.stop();
+  });
+
+  it("node's set and kill (cachetime on: node publishes) reach this package's cache", async () => {
+    const { token } = await wasm.create({ app: APP, id: "c1", ip: "127.0.0.1", d: { v: 0 } });
+    await proveCached(wasmCached, token);
+    await nodeCached.set({ app: APP, token, d: { v: 1 } });
+    await until(async () => (await d(wasmCached, token))?.v === 1, "node's set seen");
+    await proveCached(wasmCached, token);
+    assert.deepEqual(await nodeCached.kill({ app: APP, token }), { kill: 1 });
+    await until(async () => (await wasmCached.get({ app: APP, token })) === null, "node's kill seen");
+  });
+
+  it("this package's set, kill, killsoid and killall reach node's cache", async () => {
+    const make = async (id) => (await wasm.create({ app: APP, id, ip: "127.0.0.1", d: { v: 0 } })).token;
+    const gone = (token) => async () => (await nodeCached.get({ app: APP, token })) === null;
+
+    const token = await make("c2");
+    await proveCached(nodeCached, token);
+    await wasm.set({ app: APP, token, d: { v: 2 } }); // a package without a cache: the script publishes
+    await until(async () => (await d(nodeCached, token))?.v === 2, "our set seen");
+    await proveCached(nodeCached, token);
+    assert.deepEqual(await wasm.kill({ app: APP, token }), { kill: 1 });
+    await until(gone(token), "our kill seen");
+
+    const [a1, a2] = [await make("c3"), await make("c3")];
+    for (const t of [a1, a2]) await proveCached(nodeCached, t);
+    assert.deepEqual(await wasm.killsoid({ app: APP, id: "c3" }), { kill: 2 });
+    await until(gone(a1), "our killsoid seen (1)");
+    await until(gone(a2), "our killsoid seen (2)");
+
+    const b = await make("c4");
+    await proveCached(nodeCached, b);
+    assert.ok((await wasm.killall({ app: APP })).kill >= 1);
+    await until(gone(b), "our killall seen");
   });
 });
