@@ -110,26 +110,39 @@ async fn rotate_moves_everything_to_the_new_token(server: TestStore) {
     assert_eq!(s.activity(APP, 600).await.unwrap(), 1);
     assert_eq!(s.kill(APP, &new).await.unwrap(), 1);
     assert_eq!(s.kill(APP, &other).await.unwrap(), 1);
-    assert!(common::keys(&mut raw).await.is_empty(), "nothing left behind");
+    assert!(
+        common::keys(&mut raw).await.is_empty(),
+        "nothing left behind"
+    );
 }
 
 async fn rotate_keeps_a_no_resave_deadline(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
-    let token = s.create(APP, "u", "ip", Some(60), None, true).await.unwrap();
+    let token = s
+        .create(APP, "u", "ip", Some(60), None, true)
+        .await
+        .unwrap();
     clock.advance(30);
     let new = s.rotate(APP, &token).await.unwrap().unwrap();
     clock.advance(29);
     assert!(s.get(APP, &new).await.unwrap().unwrap().no_resave);
     clock.advance(2);
-    assert_eq!(s.get(APP, &new).await.unwrap(), None, "dead 60 s after creation");
+    assert_eq!(
+        s.get(APP, &new).await.unwrap(),
+        None,
+        "dead 60 s after creation"
+    );
 }
 
 async fn rotate_of_a_missing_or_expired_session_is_none(server: TestStore) {
     let clock = ManualClock::new(T0);
     let s = server.sessions(&clock).await;
     assert_eq!(s.rotate(APP, &"a".repeat(64)).await.unwrap(), None);
-    let token = s.create(APP, "u", "ip", Some(10), None, false).await.unwrap();
+    let token = s
+        .create(APP, "u", "ip", Some(10), None, false)
+        .await
+        .unwrap();
     clock.advance(11);
     assert_eq!(s.rotate(APP, &token).await.unwrap(), None);
     // Left for the wipe, as get and kill leave expired sessions.
@@ -146,7 +159,11 @@ async fn rotate_validates_like_kill(server: TestStore) {
         (APP, "short", "Invalid token format", "invalidFormat"),
     ] {
         let e = s.rotate(app, token).await.unwrap_err();
-        assert_eq!((e.to_string().as_str(), e.name()), (message, name), "{app:?} {token:?}");
+        assert_eq!(
+            (e.to_string().as_str(), e.name()),
+            (message, name),
+            "{app:?} {token:?}"
+        );
     }
 }
 
@@ -179,7 +196,11 @@ async fn sets_racing_a_rotation_lose_no_update(server: TestStore) {
     let got = s.get(APP, &new).await.unwrap().unwrap();
     let d = got.to_json()["d"].clone();
     for i in &landed {
-        assert_eq!(d[format!("k{i}")], json!(i), "set {i} was acknowledged but lost");
+        assert_eq!(
+            d[format!("k{i}")],
+            json!(i),
+            "set {i} was acknowledged but lost"
+        );
     }
     assert_eq!(got.w as usize, 1 + landed.len());
     let mut raw = server.raw().await;

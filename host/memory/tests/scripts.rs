@@ -407,15 +407,45 @@ fn the_projects_scripts() {
         ("0", "", r#"{"y":12.7}"#),
         ("1", r#"{"plan":"pro","n":2}"#, ""),
     ] {
-        let args = [s(t0 + 200), s("app"), t1.clone(), s(had), s(old), s(new)];
+        let args = [
+            s(t0 + 200),
+            s("app"),
+            t1.clone(),
+            s(had),
+            s(old),
+            s(new),
+            s("rs:"),
+        ];
         run(&mut b, &scripts::SET, &keys("app", &t1), &args);
     }
     run(
         &mut b,
         &scripts::SET,
         &keys("app", &token(9)),
-        &[s(t0), s("app"), token(9), s("0"), s(""), s("{}")],
+        &[s(t0), s("app"), token(9), s("0"), s(""), s("{}"), s("rs:")],
     );
+    b.check_dump();
+
+    // rotate: t1 moves to token(7) and back (every field and index score kept); a missing,
+    // an expired session and a taken new token change nothing.
+    let rotate_keys = |from: &str, to: &str| {
+        vec![
+            format!("rs:app:{from}"),
+            format!("rs:app:{to}"),
+            s("rs:app:_sessions"),
+            s("rs:SESSIONS"),
+        ]
+    };
+    for (from, to, now) in [
+        (t1.clone(), token(7), t0 + 201),
+        (token(7), t1.clone(), t0 + 202),
+        (token(8), token(7), t0),
+        (t2.clone(), token(7), t0 + 10_000),
+        (t1.clone(), t2.clone(), t0 + 203),
+    ] {
+        let args = [s(now), s("rs:"), s("app"), from.clone(), to.clone()];
+        run(&mut b, &scripts::ROTATE, &rotate_keys(&from, &to), &args);
+    }
     b.check_dump();
 
     // soid, soapp (all, recent only), then the kill family and wipe.

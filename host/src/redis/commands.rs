@@ -23,7 +23,7 @@ pub const COMMANDS: &[(&str, Use)] = &[
     ("EVALSHA", Use::Sent),
     ("EVAL", Use::Sent),
     ("ZADD", Use::SentAndScripted),
-    ("SADD", Use::Sent),
+    ("SADD", Use::SentAndScripted),
     ("HSET", Use::SentAndScripted),
     ("HMGET", Use::SentAndScripted),
     ("ZCOUNT", Use::Sent),
@@ -37,6 +37,7 @@ pub const COMMANDS: &[(&str, Use)] = &[
     ("DEL", Use::Scripted),
     ("EXISTS", Use::Scripted),
     ("PUBLISH", Use::Scripted),
+    ("RENAME", Use::Scripted),
     ("SCARD", Use::Scripted),
     ("SMEMBERS", Use::Scripted),
     ("SPOP", Use::Scripted),
@@ -44,6 +45,7 @@ pub const COMMANDS: &[(&str, Use)] = &[
     ("ZRANGE", Use::Scripted),
     ("ZRANGEBYSCORE", Use::Scripted),
     ("ZREVRANGEBYSCORE", Use::Scripted),
+    ("ZSCORE", Use::Scripted),
     ("SELECT", Use::Connection),
 ];
 
