@@ -75,6 +75,9 @@ export default class RedisSessions<D extends object = Record<string, DataValue>>
   get(options: { app: string; token: string }): Promise<Session<D> | null>;
   set(options: { app: string; token: string; d: Nullable<D>; no_resave?: boolean }): Promise<Session<D> | null>;
   kill(options: { app: string; token: string }): Promise<{ kill: number }>;
+  /** Not in node: gives a live session a new token and kills the old one at once; everything
+   * else (id, ip, ttl, d, r, w, last activity) stays. `null` when missing or expired. */
+  rotate(options: { app: string; token: string }): Promise<{ token: string } | null>;
   activity(options: { app: string; deltaTime: number }): Promise<{ activity: number }>;
   soid(options: { app: string; id: string }): Promise<{ sessions: Session<D>[] }>;
   killsoid(options: { app: string; id: string }): Promise<{ kill: number }>;

@@ -289,6 +289,18 @@ export default class RedisSessions {
     }
   }
 
+  /** This project's, not node's: a new token for a live session, the old one dead at once
+   * (everything else kept). `{ token }`, or `null` when the session is missing or expired. */
+  async rotate(o) {
+    o = o || {};
+    try {
+      const token = await this.#call((s) => s.rotate(str(o.app), str(o.token)));
+      return token === undefined || token === null ? null : { token };
+    } finally {
+      this.#cache?.drop(`${str(o.app)}:${str(o.token)}`);
+    }
+  }
+
   async activity(o) {
     o = o || {};
     const n = await this.#call((s) => s.activity(str(o.app), int(o.deltaTime)));

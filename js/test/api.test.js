@@ -94,6 +94,20 @@ describe("redis-sessions-wasm", () => {
     assert.equal(await rs.get({ app: APP, token }), null);
   });
 
+  it("rotate gives a new token, kills the old one and keeps the rest (not in node)", async () => {
+    const { token } = await rs.create({ app: APP, id: "rot", ip: "10.0.0.9", ttl: 300, d: { role: "guest" } });
+    await rs.get({ app: APP, token });
+    const rotated = await rs.rotate({ app: APP, token });
+    assert.equal(rotated.token.length, 64);
+    assert.notEqual(rotated.token, token);
+    assert.equal(await rs.get({ app: APP, token }), null);
+    assert.equal(await rs.rotate({ app: APP, token }), null);
+    const s = await rs.get({ app: APP, token: rotated.token });
+    assert.deepEqual([s.id, s.ip, s.ttl, s.r, s.w, s.d], ["rot", "10.0.0.9", 300, 2, 1, { role: "guest" }]);
+    await assert.rejects(rs.rotate({ app: APP, token: "nope" }), { name: "invalidFormat", message: "Invalid token format" });
+    assert.deepEqual(await rs.kill({ app: APP, token: rotated.token }), { kill: 1 });
+  });
+
   it("soid, killsoid, activity, soapp, killall", async () => {
     const app = "lists";
     const a = await rs.create({ app, id: "u1", ip: "127.0.0.1" });

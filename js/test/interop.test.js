@@ -148,7 +148,7 @@ describe("caches on both sides, fed by NS:cache", () => {
     await until(async () => (await wasmCached.get({ app: APP, token })) === null, "node's kill seen");
   });
 
-  it("this package's set, kill, killsoid and killall reach node's cache", async () => {
+  it("this package's set, kill, rotate, killsoid and killall reach node's cache", async () => {
     const make = async (id) => (await wasm.create({ app: APP, id, ip: "127.0.0.1", d: { v: 0 } })).token;
     const gone = (token) => async () => (await nodeCached.get({ app: APP, token })) === null;
 
@@ -159,6 +159,12 @@ describe("caches on both sides, fed by NS:cache", () => {
     await proveCached(nodeCached, token);
     assert.deepEqual(await wasm.kill({ app: APP, token }), { kill: 1 });
     await until(gone(token), "our kill seen");
+
+    const r = await make("c5");
+    await proveCached(nodeCached, r);
+    const { token: fresh } = await wasm.rotate({ app: APP, token: r });
+    await until(gone(r), "our rotate seen (the old token)");
+    assert.equal((await nodeCached.get({ app: APP, token: fresh })).id, "c5");
 
     const [a1, a2] = [await make("c3"), await make("c3")];
     for (const t of [a1, a2]) await proveCached(nodeCached, t);
