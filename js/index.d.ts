@@ -71,6 +71,9 @@ export default class RedisSessions<D extends object = Record<string, DataValue>>
     ttl?: number;
     d?: Nullable<D>;
     no_resave?: boolean;
+    /** Not in node: keep at most this many live sessions of the user (>= 1), this one
+     * included; the others with the oldest last activity are deleted. */
+    max_per_user?: number;
   }): Promise<{ token: string }>;
   get(options: { app: string; token: string }): Promise<Session<D> | null>;
   set(options: { app: string; token: string; d: Nullable<D>; no_resave?: boolean }): Promise<Session<D> | null>;

@@ -241,8 +241,16 @@ export default class RedisSessions {
 
   async create(o) {
     o = o || {};
+    // `max_per_user` (not in node) goes through the component's create-with.
     const args = (s, d) =>
-      s.create(str(o.app), str(o.id), str(o.ip), ttl(o.ttl), d, Boolean(o.no_resave));
+      o.max_per_user === undefined || o.max_per_user === null
+        ? s.create(str(o.app), str(o.id), str(o.ip), ttl(o.ttl), d, Boolean(o.no_resave))
+        : s.createWith(str(o.app), str(o.id), str(o.ip), {
+            ttl: ttl(o.ttl),
+            d,
+            noResave: Boolean(o.no_resave),
+            maxPerUser: int(o.max_per_user),
+          });
     const token = o.d ? await this.#withD(o.d, args) : await this.#call((s) => args(s, undefined));
     return { token };
   }

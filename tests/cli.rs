@@ -128,6 +128,15 @@ fn every_command_prints_nodes_json() {
         json!({"kill": 1})
     );
     cli.json(&["create", "myapp", "user3", "::1"]);
+    cli.json(&["create", "myapp", "user3", "::1", "--max-per-user", "1"]);
+    assert_eq!(
+        cli.json(&["soid", "myapp", "user3"])["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the cap deleted the older session"
+    );
     assert_eq!(cli.json(&["killall", "myapp"]), json!({"kill": 1}));
     assert_eq!(cli.json(&["wipe"]), json!({"wiped": 0}));
 }

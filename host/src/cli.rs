@@ -122,6 +122,10 @@ pub struct CreateArgs {
     /// Expire ttl seconds after creation, however active
     #[arg(long)]
     pub no_resave: bool,
+    /// Keep at most N live sessions of this user, this one included: the others with the
+    /// oldest last activity are deleted (>= 1; not in node)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_per_user: Option<i64>,
 }
 
 /// `serve`'s options. Environment as rest-sessions: RS_PORT, RS_REDISHOST, RS_REDISPORT,
@@ -352,6 +356,7 @@ pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
             ip: c.ip,
             ttl: c.ttl,
             no_resave: c.no_resave,
+            max_per_user: c.max_per_user,
         }),
         Call::Set { app, token, json } => rest::Call::Set {
             d: parse_d(&json)?,

@@ -44,4 +44,4 @@ pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
 pub use sessions::{Sessions, SessionsBuilder};
-pub use types::{Data, DataInput, DataValue, Session, SessionError};
+pub use types::{CreateOptions, Data, DataInput, DataValue, Session, SessionError};

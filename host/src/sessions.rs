@@ -7,7 +7,7 @@ use crate::limits::Limits;
 use crate::pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, Pool};
 use crate::redis::Backend;
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::types::{DataInput, Session, SessionPage};
+use crate::types::{CreateOptions, DataInput, Session, SessionPage};
 use std::sync::Arc;
 
 /// The session API over one store and one namespace. Cheap to clone; share it.
@@ -153,6 +153,18 @@ impl Sessions {
         no_resave: bool,
     ) -> Result<String, Error> {
         call!(self.call_create(app, id, ip, ttl, d, no_resave))
+    }
+
+    /// Creates a session with this project's options too (`max_per_user`); returns its
+    /// token.
+    pub async fn create_with(
+        &self,
+        app: &str,
+        id: &str,
+        ip: &str,
+        options: &CreateOptions,
+    ) -> Result<String, Error> {
+        call!(self.call_create_with(app, id, ip, options))
     }
 
     /// Reads a session, recording the activity. `None` if missing or expired.

@@ -1,12 +1,12 @@
 //! The session API's types as callers of the host library see them.
 //!
-//! [`Session`], [`SessionPage`], [`DataValue`], [`Data`] and [`DataInput`] are the WIT's own types (generated
-//! in [`crate::bindings`]); [`SessionError`] is the part of the WIT `error` a caller handles
+//! [`Session`], [`SessionPage`], [`CreateOptions`], [`DataValue`], [`Data`] and
+//! [`DataInput`] are the WIT's own types (generated in [`crate::bindings`]); [`SessionError`] is the part of the WIT `error` a caller handles
 //! as node does (the WIT's `unavailable` case becomes [`crate::Error::Unavailable`]).
 
 use crate::bindings::sessions as wit;
 
-pub use wit::{Data, DataInput, DataValue, Session, SessionPage};
+pub use wit::{CreateOptions, Data, DataInput, DataValue, Session, SessionPage};
 
 /// Why the component refused or failed a call. The validation variants carry node's exact
 /// message texts (`No app supplied`, `Invalid token format`, ...).

@@ -108,6 +108,22 @@ describe("redis-sessions-wasm", () => {
     assert.deepEqual(await rs.kill({ app: APP, token: rotated.token }), { kill: 1 });
   });
 
+  it("max_per_user caps a user's live sessions, the oldest activity first (not in node)", async () => {
+    const app = "capped";
+    const first = await rs.create({ app, id: "u", ip: "127.0.0.1" });
+    const second = await rs.create({ app, id: "u", ip: "127.0.0.1", max_per_user: 2 });
+    const third = await rs.create({ app, id: "u", ip: "127.0.0.1", d: { n: 3 }, max_per_user: 2 });
+    const left = (await rs.soid({ app, id: "u" })).sessions.length;
+    assert.equal(left, 2);
+    assert.equal(await rs.get({ app, token: first.token }) === null || await rs.get({ app, token: second.token }) === null, true);
+    assert.deepEqual((await rs.get({ app, token: third.token })).d, { n: 3 });
+    await assert.rejects(rs.create({ app, id: "u", ip: "127.0.0.1", max_per_user: 0 }), {
+      name: "invalidValue",
+      message: "max_per_user must be a positive integer >= 1",
+    });
+    await rs.killall({ app });
+  });
+
   it("soid, killsoid, activity, soapp, killall", async () => {
     const app = "lists";
     const a = await rs.create({ app, id: "u1", ip: "127.0.0.1" });

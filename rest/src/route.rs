@@ -18,7 +18,7 @@ pub const BODY_LIMIT: usize = 60_000;
 pub enum Call {
     /// `GET /ping`.
     Ping,
-    /// `PUT /{app}/create/{id}?ip=&ttl=&no_resave=true`, body: `d` (optional).
+    /// `PUT /{app}/create/{id}?ip=&ttl=&no_resave=true&max_per_user=`, body: `d` (optional).
     Create(Create),
     /// `GET /{app}/get/{token}`.
     Get { app: String, token: String },
@@ -55,6 +55,9 @@ pub struct Create {
     pub ttl: Option<i64>,
     pub d: Option<DataInput>,
     pub no_resave: bool,
+    /// `max_per_user=N` (this project's): as `ttl`, `None` when absent or empty, and
+    /// `i64::MIN` when unparseable, which fails the `>= 1` check.
+    pub max_per_user: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +218,9 @@ impl Route {
                     ttl: q.int("ttl").map(|parsed| parsed.unwrap_or(i64::MIN)),
                     d,
                     no_resave: q.get("no_resave") == Some("true"),
+                    max_per_user: q
+                        .int("max_per_user")
+                        .map(|parsed| parsed.unwrap_or(i64::MIN)),
                 })
             }
             Endpoint::Set => {
@@ -277,15 +283,15 @@ mod tests {
             ("GET", "/ping", "", "Ping"),
             (
                 "PUT",
-                "/a/create/u?ip=%3A%3A1&ttl=60x&no_resave=true",
+                "/a/create/u?ip=%3A%3A1&ttl=60x&no_resave=true&max_per_user=3",
                 r#"{"k":1}"#,
-                r#"Create(Create { app: "a", id: "u", ip: "::1", ttl: Some(60), d: Some([("k", Some(Integer(1)))]), no_resave: true })"#,
+                r#"Create(Create { app: "a", id: "u", ip: "::1", ttl: Some(60), d: Some([("k", Some(Integer(1)))]), no_resave: true, max_per_user: Some(3) })"#,
             ),
             (
                 "PUT",
-                "/a/create/u?ttl=abc",
+                "/a/create/u?ttl=abc&max_per_user=x",
                 " \n",
-                r#"Create(Create { app: "a", id: "u", ip: "", ttl: Some(-9223372036854775808), d: None, no_resave: false })"#,
+                r#"Create(Create { app: "a", id: "u", ip: "", ttl: Some(-9223372036854775808), d: None, no_resave: false, max_per_user: Some(-9223372036854775808) })"#,
             ),
             (
                 "GET",

@@ -298,6 +298,8 @@ pub async fn every_route_answers_like_rest_sessions(
     );
     svc.ok("PUT", "/myapp/create/user3?ip=::1", Some("{}"))
         .await;
+    svc.ok("PUT", "/myapp/create/user3?ip=::1&max_per_user=1", None)
+        .await;
     assert_eq!(
         svc.ok("DELETE", "/myapp/killall", None).await,
         json!({"kill": 1})

@@ -1,9 +1,10 @@
 "use strict";
 // Case 7: node's read cache. A node app with `cachetime` keeps sessions in memory and drops
 // one when `APP:TOKEN` arrives on `NS:cache`. Each of our writes that node announces (set,
-// kill, killsoid, killall, wipe) and our own rotate must reach it, or that app keeps serving
-// a killed session or an old `d` for up to `cachetime` seconds. Each case first shows that
-// the cache is on: a change made behind its back (no message) stays invisible to it.
+// kill, killsoid, killall, wipe) and our own (rotate, the deletions of a capped create) must
+// reach it, or that app keeps serving a killed session or an old `d` for up to `cachetime`
+// seconds. Each case first shows that the cache is on: a change made behind its back (no
+// message) stays invisible to it.
 
 const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
@@ -70,6 +71,13 @@ describe("node's cache channel", SUITE, () => {
     const { token: fresh } = env.cli(NS, "rotate", APP, token);
     await gone(token);
     assert.equal((await cached.get({ app: APP, token: fresh })).id, "rotated");
+  });
+
+  test("a session our capped create deletes reaches node's cache", async () => {
+    const oldest = await cachedSession("capped");
+    const { token: newest } = env.cli(NS, "create", "--max-per-user", "1", "--", APP, "capped", "::1");
+    await gone(oldest);
+    assert.equal((await cached.get({ app: APP, token: newest })).id, "capped");
   });
 
   test("our killsoid reaches node's cache, for each of the user's sessions", async () => {

@@ -190,8 +190,13 @@ fn execute(call: Call) -> Result<Outcome, Failure> {
     Ok(match call {
         Call::Ping => Outcome::Pong(store::ping().map_err(failure)?),
         Call::Create(c) => {
-            let d = c.d.map(data);
-            let token = store::create(&c.app, &c.id, &c.ip, c.ttl, d.as_deref(), c.no_resave);
+            let options = store::CreateOptions {
+                ttl: c.ttl,
+                d: c.d.map(data),
+                no_resave: c.no_resave,
+                max_per_user: c.max_per_user,
+            };
+            let token = store::create_with(&c.app, &c.id, &c.ip, &options);
             Outcome::Token(token.map_err(failure)?)
         }
         Call::Get { app, token } => {

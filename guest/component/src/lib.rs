@@ -13,7 +13,7 @@ wit_bindgen::generate!({
 });
 
 use exports::redis_sessions::sessions::sessions::{
-    self, DataInput, Error, Guest, Session, SessionPage,
+    self, CreateOptions, DataInput, Error, Guest, Session, SessionPage,
 };
 use redis_sessions::redis::{config, redis};
 use wasi::clocks::wall_clock;
@@ -112,9 +112,29 @@ impl Guest for Component {
         no_resave: bool,
     ) -> Result<String, Error> {
         let d = d.map(data_in);
-        store()
-            .create(&app, &id, &ip, ttl, d.as_ref(), no_resave)
-            .map_err(Into::into)
+        let options = redis_sessions_core::CreateOptions {
+            ttl,
+            d: d.as_ref(),
+            no_resave,
+            max_per_user: None,
+        };
+        store().create(&app, &id, &ip, &options).map_err(Into::into)
+    }
+
+    fn create_with(
+        app: String,
+        id: String,
+        ip: String,
+        options: CreateOptions,
+    ) -> Result<String, Error> {
+        let d = options.d.map(data_in);
+        let core = redis_sessions_core::CreateOptions {
+            ttl: options.ttl,
+            d: d.as_ref(),
+            no_resave: options.no_resave,
+            max_per_user: options.max_per_user,
+        };
+        store().create(&app, &id, &ip, &core).map_err(Into::into)
     }
 
     fn get(app: String, token: String) -> Result<Option<Session>, Error> {

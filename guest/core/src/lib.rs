@@ -26,6 +26,6 @@ mod wit;
 pub use backend::{Backend, BackendError, Command, Reply};
 pub use data::{Data, DataInput, DataValue};
 pub use error::SessionError;
-pub use ops::SessionStore;
+pub use ops::{CreateOptions, SessionStore};
 pub use page::Page;
 pub use session::Session;

@@ -52,6 +52,17 @@ fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, SessionError> {
     }
 }
 
+/// `create`'s options: node's (`ttl`, `d`, `no_resave`) and this project's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreateOptions<'a> {
+    /// Seconds; `None` or 0 is node's default, 7200.
+    pub ttl: Option<i64>,
+    pub d: Option<&'a DataInput>,
+    pub no_resave: bool,
+    /// Keep at most this many live sessions of the user (>= 1), this one included.
+    pub max_per_user: Option<i64>,
+}
+
 /// The session API over one namespace of one backend.
 #[derive(Debug)]
 pub struct SessionStore<B> {
@@ -117,37 +128,54 @@ impl<B: Backend> SessionStore<B> {
         Ok(out)
     }
 
-    /// Creates a session; returns its token. One MULTI/EXEC, exactly node's commands.
+    /// Creates a session; returns its token. One MULTI/EXEC, exactly node's commands; with
+    /// `max_per_user`, one script that also deletes the user's oldest live sessions beyond
+    /// the cap.
     pub fn create(
         &mut self,
         app: &str,
         id: &str,
         ip: &str,
-        ttl: Option<i64>,
-        d: Option<&DataInput>,
-        no_resave: bool,
+        options: &CreateOptions<'_>,
     ) -> Result<String, SessionError> {
         validate::app(app)?;
         validate::id(id)?;
         validate::ip(ip)?;
-        let ttl = validate::ttl(ttl)?;
+        let ttl = validate::ttl(options.ttl)?;
         let mut stored = StoredData::default();
-        if let Some(d) = d {
+        if let Some(d) = options.d {
             data::validate_input(d)?;
             stored.merge(d);
         }
+        let cap = validate::max_per_user(options.max_per_user)?;
         let token = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
         let now = self.backend.now();
         let hash = self.keys.session(app, &token);
-        let mut hset = command![
-            "HSET", &hash, "id", id, "r", "1", "w", "1", "ip", ip, "la", now, "ttl", ttl
+        let mut fields = command![
+            "id", id, "r", "1", "w", "1", "ip", ip, "la", now, "ttl", ttl
         ];
         if !stored.is_empty() {
-            hset.extend(command!["d", stored.to_js_json()]);
+            fields.extend(command!["d", stored.to_js_json()]);
         }
-        if no_resave {
-            hset.extend(command!["no_resave", "1"]);
+        if options.no_resave {
+            fields.extend(command!["no_resave", "1"]);
         }
+        let expiry = now.saturating_add(ttl);
+        if let Some(cap) = cap {
+            let keys = vec![
+                hash,
+                self.keys.sessions(app),
+                self.keys.users(app),
+                self.keys.expiries(),
+                self.keys.user_tokens(app, id),
+            ];
+            let mut args = command![self.prefix(), app, &token, id, now, expiry, cap];
+            args.extend(fields);
+            count("create", self.run(&scripts::CREATE_CAPPED, &keys, args)?)?;
+            return Ok(token);
+        }
+        let mut hset = command!["HSET", &hash];
+        hset.extend(fields);
         let commands = vec![
             command![
                 "ZADD",
@@ -159,7 +187,7 @@ impl<B: Backend> SessionStore<B> {
             command![
                 "ZADD",
                 self.keys.expiries(),
-                now.saturating_add(ttl),
+                expiry,
                 keys::expiry_member(app, &token, id)
             ],
             command!["SADD", self.keys.user_tokens(app, id), &token],

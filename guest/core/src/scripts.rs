@@ -91,6 +91,14 @@ local function remove(prefix, app, token, id)
   if redis.call('EXISTS', tokens) == 0 then redis.call('ZREM', base .. '_users', id) end
   return n
 end
+-- a < b byte by byte (Lua's `<` on strings follows the server's locale).
+local function below(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
 -- TOKEN:ID -> token, id (the token is 64 characters; the id may hold ':').
 local function split_member(m)
   if #m < 66 or m:sub(65, 65) ~= ':' then return nil end
@@ -150,6 +158,46 @@ local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la')
 local ttl, la = tonumber(f[2]), tonumber(f[3])
 if not f[1] or not ttl or not la or ttl < tonumber(ARGV[1]) - la then return 0 end
 return remove(ARGV[2], ARGV[3], ARGV[4], f[1])
+"#
+    ),
+);
+
+/// `create` with a cap on the user's live sessions: node's writes (as its MULTI), then the
+/// user's other live sessions beyond `cap - 1` are deleted, the oldest last activity first
+/// (ties by token), each announced. Expired ones are not counted (the wipe takes them).
+/// KEYS: hash, _sessions, _users, SESSIONS, us:ID. ARGV: prefix, app, token, id, now,
+/// expiry, cap, then the hash's field/value pairs. Returns how many it deleted.
+pub static CREATE_CAPPED: Script = Script::new(
+    "create_capped",
+    concat!(
+        prelude!(),
+        r#"
+local prefix, app, token, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, cap = tonumber(ARGV[5]), tonumber(ARGV[7])
+redis.call('ZADD', KEYS[2], ARGV[5], token .. ':' .. id)
+redis.call('ZADD', KEYS[3], ARGV[5], id)
+redis.call('ZADD', KEYS[4], ARGV[6], app .. ':' .. token .. ':' .. id)
+redis.call('SADD', KEYS[5], token)
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+local live = {}
+for _, t in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  if t ~= token then
+    local f = redis.call('HMGET', prefix .. app .. ':' .. t, 'ttl', 'la')
+    local ttl, la = tonumber(f[1]), tonumber(f[2])
+    if ttl and la and ttl >= now - la then live[#live + 1] = {la, t} end
+  end
+end
+local evicted = 0
+if #live >= cap then
+  table.sort(live, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    return below(a[2], b[2])
+  end)
+  for i = 1, #live - cap + 1 do
+    evicted = evicted + remove(prefix, app, live[i][2], id)
+  end
+end
+return evicted
 "#
     ),
 );
@@ -299,13 +347,6 @@ pub static SOAPP: Script = Script::new(
     concat!(
         prelude!(),
         r#"
-local function below(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = a:byte(i), b:byte(i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
 local base = ARGV[1] .. ARGV[2] .. ':'
 local key, min = base .. '_sessions', ARGV[3]
 local size, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -347,8 +388,17 @@ end
 );
 
 /// Every script the session logic runs (for checks of what they call).
-pub static ALL: [&Script; 9] = [
-    &GET, &SET, &KILL, &ROTATE, &KILLSOID, &KILLALL, &WIPE, &SOID, &SOAPP,
+pub static ALL: [&Script; 10] = [
+    &GET,
+    &SET,
+    &KILL,
+    &ROTATE,
+    &CREATE_CAPPED,
+    &KILLSOID,
+    &KILLALL,
+    &WIPE,
+    &SOID,
+    &SOAPP,
 ];
 
 #[cfg(test)]

@@ -89,6 +89,17 @@ pub fn ttl(value: Option<i64>) -> Result<i64, SessionError> {
     }
 }
 
+/// `create`'s cap on a user's live sessions: at least 1 when given.
+pub fn max_per_user(value: Option<i64>) -> Result<Option<i64>, SessionError> {
+    match value {
+        None => Ok(None),
+        Some(n) if n >= 1 => Ok(Some(n)),
+        Some(_) => Err(SessionError::InvalidValue(
+            "max_per_user must be a positive integer >= 1".into(),
+        )),
+    }
+}
+
 /// The window of `activity` and `soapp`, at least 10 seconds.
 pub fn delta_time(value: i64) -> Result<i64, SessionError> {
     if value >= MIN_SECONDS {
@@ -151,6 +162,21 @@ mod tests {
         assert!(ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334").is_ok());
         assert_eq!(message(ip("")).0, "No ip supplied");
         assert_eq!(message(ip(&"1".repeat(40))).0, "Invalid ip format");
+    }
+
+    #[test]
+    fn max_per_user_is_at_least_one() {
+        assert_eq!(max_per_user(None), Ok(None));
+        assert_eq!(max_per_user(Some(1)), Ok(Some(1)));
+        for bad in [0, -1, i64::MIN] {
+            assert_eq!(
+                message(max_per_user(Some(bad))),
+                (
+                    "max_per_user must be a positive integer >= 1".into(),
+                    "invalidValue"
+                )
+            );
+        }
     }
 
     #[test]

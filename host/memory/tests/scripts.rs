@@ -448,6 +448,28 @@ fn the_projects_scripts() {
     }
     b.check_dump();
 
+    // create with a cap: u1 has t1 and t2 (t2 expired by t0 + 300); caps 2, then 1.
+    for (n, cap, now) in [(5, 2, t0 + 300), (6, 1, t0 + 301)] {
+        let t = token(n);
+        let mut args = vec![
+            s("rs:"),
+            s("app"),
+            t.clone(),
+            s("u1"),
+            s(now),
+            s(now + 60),
+            s(cap),
+        ];
+        for (f, v) in [("id", "u1"), ("r", "1"), ("w", "1"), ("ip", "::1")] {
+            args.extend([s(f), s(v)]);
+        }
+        args.extend([s("la"), s(now), s("ttl"), s(60)]);
+        let mut keys = keys("app", &t);
+        keys.push(s("rs:app:us:u1"));
+        run(&mut b, &scripts::CREATE_CAPPED, &keys, &args);
+    }
+    b.check_dump();
+
     // soid, soapp (all, recent only), then the kill family and wipe.
     assert_eq!(soid(&mut b, "app", "u1"), 2);
     assert_eq!(soid(&mut b, "app", "user:with:colons"), 1);

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
-use redis_sessions_core::{Backend, BackendError, Command, DataValue, Reply, SessionStore};
+use redis_sessions_core::{
+    Backend, BackendError, Command, CreateOptions, DataValue, Reply, SessionStore,
+};
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -141,13 +143,28 @@ fn session_methods_match_redis() {
         let token = same!(
             mem,
             real,
-            create(app, id, "127.0.0.1", ttl, data, no_resave)
+            create(
+                app,
+                id,
+                "127.0.0.1",
+                &CreateOptions {
+                    ttl,
+                    d: data,
+                    no_resave,
+                    max_per_user: None,
+                }
+            )
         )
         .unwrap();
         tokens.push((app, token));
         now.set(now.get() + 1);
     }
-    same!(mem, real, create("app", "", "127.0.0.1", None, None, false)).unwrap_err();
+    same!(
+        mem,
+        real,
+        create("app", "", "127.0.0.1", &CreateOptions::default())
+    )
+    .unwrap_err();
     same!(mem, real, ping()).unwrap();
 
     let step = |secs: i64| now.set(now.get() + secs);
@@ -192,9 +209,13 @@ fn session_methods_match_redis() {
                 "bulk",
                 &format!("id{}", i % 6),
                 "10.0.0.1",
-                Some(50 + i),
-                None,
-                i % 3 == 0
+                &CreateOptions {
+                    ttl: Some(50 + i),
+                    d: None,
+                    no_resave: i % 3 == 0,
+                    // Some capped: id0..id5 each get 3 or 4 sessions, a cap of 2 deletes.
+                    max_per_user: (i % 4 == 0).then_some(2),
+                }
             )
         )
         .unwrap();

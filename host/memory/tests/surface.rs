@@ -13,16 +13,7 @@ const COMPONENT: &[&str] = &[
 ];
 
 /// Every script the component runs.
-const SCRIPTS: &[&Script] = &[
-    &scripts::GET,
-    &scripts::SET,
-    &scripts::KILL,
-    &scripts::KILLSOID,
-    &scripts::KILLALL,
-    &scripts::WIPE,
-    &scripts::SOID,
-    &scripts::SOAPP,
-];
+const SCRIPTS: &[&Script] = &scripts::ALL;
 
 /// The commands `source` calls. Every `redis.call(` / `redis.pcall(` must name its command
 /// as a string literal, so none can be missed.

@@ -1,7 +1,7 @@
 //! One parsed rest-sessions call run on a [`Sessions`]: shared by the HTTP routes and the
 //! CLI, which differ only in how they render the [`Outcome`].
 
-use crate::{Error, Sessions, json};
+use crate::{CreateOptions, Error, Sessions, json};
 use redis_sessions_rest::{Call, Outcome};
 
 /// Runs `call` on `s`.
@@ -10,9 +10,13 @@ pub(crate) async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Error> 
     Ok(match call {
         Call::Ping => Outcome::Pong(s.ping().await?),
         Call::Create(c) => {
-            let d = c.d.map(json::input_from_rest);
-            let token = s.create(&c.app, &c.id, &c.ip, c.ttl, d.as_ref(), c.no_resave);
-            Outcome::Token(token.await?)
+            let options = CreateOptions {
+                ttl: c.ttl,
+                d: c.d.map(json::input_from_rest),
+                no_resave: c.no_resave,
+                max_per_user: c.max_per_user,
+            };
+            Outcome::Token(s.create_with(&c.app, &c.id, &c.ip, &options).await?)
         }
         Call::Get { app, token } => Outcome::Session(s.get(&app, &token).await?.map(Into::into)),
         Call::Set { app, token, d } => {

@@ -19,7 +19,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::redis_sessions::sessions::sessions::{DataInput, Error, Guest, Session, SessionPage};
+use exports::redis_sessions::sessions::sessions::{
+    CreateOptions, DataInput, Error, Guest, Session, SessionPage,
+};
 use redis_sessions::redis::redis::{self, Reply};
 
 fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
@@ -76,6 +78,10 @@ impl Guest for Hostile {
             },
             _ => Err(Error::Store("not implemented".into())),
         }
+    }
+
+    fn create_with(_: String, _: String, _: String, _: CreateOptions) -> Result<String, Error> {
+        Err(Error::Store("not implemented".into()))
     }
 
     fn get(ns: String, key: String) -> Result<Option<Session>, Error> {
