@@ -47,6 +47,8 @@ export interface Session<D = Record<string, DataValue>> {
   ip: string;
   no_resave?: boolean;
   d?: D;
+  /** Not in node: seconds left of the absolute lifetime of a session created with `max_age`. */
+  max_age?: number;
 }
 
 /** The errors the methods reject with. */
@@ -74,6 +76,9 @@ export default class RedisSessions<D extends object = Record<string, DataValue>>
     /** Not in node: keep at most this many live sessions of the user (>= 1), this one
      * included; the others with the oldest last activity are deleted. */
     max_per_user?: number;
+    /** Not in node: the session dies this many seconds (>= 10) after creation however
+     * active it is; `get` then returns `max_age`, the seconds left. */
+    max_age?: number;
   }): Promise<{ token: string }>;
   get(options: { app: string; token: string }): Promise<Session<D> | null>;
   set(options: { app: string; token: string; d: Nullable<D>; no_resave?: boolean }): Promise<Session<D> | null>;

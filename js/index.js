@@ -108,6 +108,7 @@ function session(s) {
   };
   if (s.noResave) o.no_resave = true;
   if (s.d.length > 0) o.d = dataOut(s.d);
+  if (s.maxAge !== undefined && s.maxAge !== null) o.max_age = Number(s.maxAge);
   return o;
 }
 
@@ -241,15 +242,17 @@ export default class RedisSessions {
 
   async create(o) {
     o = o || {};
-    // `max_per_user` (not in node) goes through the component's create-with.
+    // `max_per_user` and `max_age` (not in node) go through the component's create-with.
+    const given = (v) => v !== undefined && v !== null;
     const args = (s, d) =>
-      o.max_per_user === undefined || o.max_per_user === null
+      !given(o.max_per_user) && !given(o.max_age)
         ? s.create(str(o.app), str(o.id), str(o.ip), ttl(o.ttl), d, Boolean(o.no_resave))
         : s.createWith(str(o.app), str(o.id), str(o.ip), {
             ttl: ttl(o.ttl),
             d,
             noResave: Boolean(o.no_resave),
-            maxPerUser: int(o.max_per_user),
+            maxPerUser: given(o.max_per_user) ? int(o.max_per_user) : undefined,
+            maxAge: given(o.max_age) ? int(o.max_age) : undefined,
           });
     const token = o.d ? await this.#withD(o.d, args) : await this.#call((s) => args(s, undefined));
     return { token };

@@ -18,6 +18,7 @@ fn capped(max: i64) -> CreateOptions {
         d: None,
         no_resave: false,
         max_per_user: Some(max),
+        max_age: None,
     }
 }
 

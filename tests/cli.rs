@@ -128,7 +128,20 @@ fn every_command_prints_nodes_json() {
         json!({"kill": 1})
     );
     cli.json(&["create", "myapp", "user3", "::1"]);
-    cli.json(&["create", "myapp", "user3", "::1", "--max-per-user", "1"]);
+    let capped = cli.json(&[
+        "create",
+        "myapp",
+        "user3",
+        "::1",
+        "--max-per-user",
+        "1",
+        "--max-age",
+        "60",
+    ])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(cli.json(&["get", "myapp", &capped])["max_age"], json!(60));
     assert_eq!(
         cli.json(&["soid", "myapp", "user3"])["sessions"]
             .as_array()

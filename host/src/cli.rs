@@ -126,6 +126,10 @@ pub struct CreateArgs {
     /// oldest last activity are deleted (>= 1; not in node)
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_per_user: Option<i64>,
+    /// Die this many seconds after creation however active, and earlier when idle longer
+    /// than ttl (>= 10; not in node)
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub max_age: Option<i64>,
 }
 
 /// `serve`'s options. Environment as rest-sessions: RS_PORT, RS_REDISHOST, RS_REDISPORT,
@@ -357,6 +361,7 @@ pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
             ttl: c.ttl,
             no_resave: c.no_resave,
             max_per_user: c.max_per_user,
+            max_age: c.max_age,
         }),
         Call::Set { app, token, json } => rest::Call::Set {
             d: parse_d(&json)?,

@@ -124,6 +124,18 @@ describe("redis-sessions-wasm", () => {
     await rs.killall({ app });
   });
 
+  it("max_age gives an absolute lifetime, returned as the seconds left (not in node)", async () => {
+    const { token } = await rs.create({ app: APP, id: "ma", ip: "127.0.0.1", ttl: 600, max_age: 60 });
+    const s = await rs.get({ app: APP, token });
+    assert.ok(s.max_age > 55 && s.max_age <= 60, `max_age ${s.max_age}`);
+    assert.equal(await raw.hGet(`rs:${APP}:${token}`, "exp"), String(Number(await raw.hGet(`rs:${APP}:${token}`, "la")) + 60));
+    await assert.rejects(rs.create({ app: APP, id: "ma", ip: "127.0.0.1", max_age: 9 }), {
+      name: "invalidValue",
+      message: "max_age must be a positive integer >= 10",
+    });
+    await rs.kill({ app: APP, token });
+  });
+
   it("soid, killsoid, activity, soapp, killall", async () => {
     const app = "lists";
     const a = await rs.create({ app, id: "u1", ip: "127.0.0.1" });

@@ -225,6 +225,7 @@ mod tests {
             ip: "::1".into(),
             no_resave: false,
             d: vec![("a".into(), redis_sessions_core::DataValue::Integer(1))],
+            max_age: None,
         };
         let two = vec![session("u1"), session("u2")];
         let values: Vec<Value> = two.iter().map(Session::to_json).collect();

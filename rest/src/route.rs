@@ -18,7 +18,8 @@ pub const BODY_LIMIT: usize = 60_000;
 pub enum Call {
     /// `GET /ping`.
     Ping,
-    /// `PUT /{app}/create/{id}?ip=&ttl=&no_resave=true&max_per_user=`, body: `d` (optional).
+    /// `PUT /{app}/create/{id}?ip=&ttl=&no_resave=true&max_per_user=&max_age=`, body: `d`
+    /// (optional).
     Create(Create),
     /// `GET /{app}/get/{token}`.
     Get { app: String, token: String },
@@ -58,6 +59,8 @@ pub struct Create {
     /// `max_per_user=N` (this project's): as `ttl`, `None` when absent or empty, and
     /// `i64::MIN` when unparseable, which fails the `>= 1` check.
     pub max_per_user: Option<i64>,
+    /// `max_age=SECONDS` (this project's), parsed as `max_per_user`.
+    pub max_age: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +224,7 @@ impl Route {
                     max_per_user: q
                         .int("max_per_user")
                         .map(|parsed| parsed.unwrap_or(i64::MIN)),
+                    max_age: q.int("max_age").map(|parsed| parsed.unwrap_or(i64::MIN)),
                 })
             }
             Endpoint::Set => {
@@ -283,15 +287,15 @@ mod tests {
             ("GET", "/ping", "", "Ping"),
             (
                 "PUT",
-                "/a/create/u?ip=%3A%3A1&ttl=60x&no_resave=true&max_per_user=3",
+                "/a/create/u?ip=%3A%3A1&ttl=60x&no_resave=true&max_per_user=3&max_age=600",
                 r#"{"k":1}"#,
-                r#"Create(Create { app: "a", id: "u", ip: "::1", ttl: Some(60), d: Some([("k", Some(Integer(1)))]), no_resave: true, max_per_user: Some(3) })"#,
+                r#"Create(Create { app: "a", id: "u", ip: "::1", ttl: Some(60), d: Some([("k", Some(Integer(1)))]), no_resave: true, max_per_user: Some(3), max_age: Some(600) })"#,
             ),
             (
                 "PUT",
                 "/a/create/u?ttl=abc&max_per_user=x",
                 " \n",
-                r#"Create(Create { app: "a", id: "u", ip: "", ttl: Some(-9223372036854775808), d: None, no_resave: false, max_per_user: Some(-9223372036854775808) })"#,
+                r#"Create(Create { app: "a", id: "u", ip: "", ttl: Some(-9223372036854775808), d: None, no_resave: false, max_per_user: Some(-9223372036854775808), max_age: None })"#,
             ),
             (
                 "GET",

@@ -195,6 +195,7 @@ fn execute(call: Call) -> Result<Outcome, Failure> {
                 d: c.d.map(data),
                 no_resave: c.no_resave,
                 max_per_user: c.max_per_user,
+                max_age: c.max_age,
             };
             let token = store::create_with(&c.app, &c.id, &c.ip, &options);
             Outcome::Token(token.map_err(failure)?)

@@ -117,6 +117,7 @@ impl Guest for Component {
             d: d.as_ref(),
             no_resave,
             max_per_user: None,
+            max_age: None,
         };
         store().create(&app, &id, &ip, &options).map_err(Into::into)
     }
@@ -133,6 +134,7 @@ impl Guest for Component {
             d: d.as_ref(),
             no_resave: options.no_resave,
             max_per_user: options.max_per_user,
+            max_age: options.max_age,
         };
         store().create(&app, &id, &ip, &core).map_err(Into::into)
     }

@@ -2,7 +2,7 @@
 //!
 //! | key | type | content |
 //! |---|---|---|
-//! | `NS:APP:TOKEN` | hash | `id r w ip la ttl [d] [no_resave]` |
+//! | `NS:APP:TOKEN` | hash | `id r w ip la ttl [d] [no_resave] [exp]` (`exp`: this project's max-age deadline, which node ignores) |
 //! | `NS:APP:_sessions` | zset | `TOKEN:ID` scored by last activity (unix seconds) |
 //! | `NS:APP:_users` | zset | `ID` scored by last activity |
 //! | `NS:APP:us:ID` | set | the user's tokens |
@@ -10,8 +10,9 @@
 
 use crate::validate::TOKEN_LEN;
 
-/// The hash fields a session is read with, in node's `HMGET` order.
-pub const SESSION_FIELDS: [&str; 8] = ["id", "r", "w", "ttl", "d", "la", "ip", "no_resave"];
+/// The hash fields a session is read with: node's `HMGET` order, then `exp` (the absolute
+/// deadline of a session created with max-age; node never writes or reads it).
+pub const SESSION_FIELDS: [&str; 9] = ["id", "r", "w", "ttl", "d", "la", "ip", "no_resave", "exp"];
 
 /// Builds the keys of one namespace.
 #[derive(Debug, Clone)]

@@ -39,7 +39,7 @@ fn count(what: &str, reply: Reply) -> Result<u64, SessionError> {
     }
 }
 
-/// Takes the 8 session fields off the front of `replies`.
+/// Takes the 9 session fields off the front of `replies`.
 fn take_fields(replies: &mut impl Iterator<Item = Reply>) -> Fields {
     std::array::from_fn(|_| replies.next().and_then(Reply::into_bytes))
 }
@@ -61,6 +61,8 @@ pub struct CreateOptions<'a> {
     pub no_resave: bool,
     /// Keep at most this many live sessions of the user (>= 1), this one included.
     pub max_per_user: Option<i64>,
+    /// Seconds (>= 10) after which the session dies however active it is.
+    pub max_age: Option<i64>,
 }
 
 /// The session API over one namespace of one backend.
@@ -116,7 +118,7 @@ impl<B: Backend> SessionStore<B> {
         self.keys.prefix().to_owned()
     }
 
-    /// Reads sessions from a flat list of 8 fields each, skipping missing and expired ones.
+    /// Reads sessions from a flat list of 9 fields each, skipping missing and expired ones.
     fn sessions(rows: impl Iterator<Item = Reply>, now: i64) -> Result<Vec<Session>, SessionError> {
         let mut rows = rows.peekable();
         let mut out = Vec::new();
@@ -147,6 +149,7 @@ impl<B: Backend> SessionStore<B> {
             data::validate_input(d)?;
             stored.merge(d);
         }
+        let max_age = validate::max_age(options.max_age)?;
         let cap = validate::max_per_user(options.max_per_user)?;
         let token = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
         let now = self.backend.now();
@@ -160,7 +163,14 @@ impl<B: Backend> SessionStore<B> {
         if options.no_resave {
             fields.extend(command!["no_resave", "1"]);
         }
-        let expiry = now.saturating_add(ttl);
+        let mut expiry = now.saturating_add(ttl);
+        if let Some(max_age) = max_age {
+            // node ignores `exp`; SESSIONS holds the earlier deadline, so the wipe removes
+            // the session in time.
+            let exp = now.saturating_add(max_age);
+            fields.extend(command!["exp", exp]);
+            expiry = expiry.min(exp);
+        }
         if let Some(cap) = cap {
             let keys = vec![
                 hash,

@@ -52,15 +52,21 @@ local function num(x)
   return tostring(x)
 end
 local function read(key)
-  return redis.call('HMGET', key, 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave')
+  return redis.call('HMGET', key, 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave', 'exp')
+end
+-- Whether a session with these fields lives at `now`: idle no longer than ttl, and not past
+-- its max-age deadline `exp` (a field only this project writes).
+local function alive(ttl, la, exp, now)
+  ttl, la, exp = tonumber(ttl), tonumber(la), tonumber(exp)
+  if not ttl or not la or ttl < now - la then return false end
+  return not exp or now <= exp
 end
 -- Records activity on a live session like node's get and set, counting `counter`.
 -- Returns the counter's new value, or false when the session is missing or expired.
 local function touch(key, sessions, users, expiries, now, app, token, f, counter)
-  local id, ttl, la = f[1], tonumber(f[4]), tonumber(f[6])
-  if not id or not ttl or not la then return false end
+  local id, ttl, la, exp = f[1], tonumber(f[4]), tonumber(f[6]), tonumber(f[9])
+  if not id or not alive(ttl, la, exp, now) then return false end
   local idle = now - la
-  if ttl < idle then return false end
   local deadline = now + ttl
   if f[8] == '1' then
     -- no_resave: keep la + ttl on the creation deadline (node drifts when idle == 1).
@@ -69,6 +75,7 @@ local function touch(key, sessions, users, expiries, now, app, token, f, counter
   elseif idle > 1 then
     redis.call('HSET', key, 'la', num(now))
   end
+  if exp and exp < deadline then deadline = exp end
   redis.call('ZADD', sessions, num(now), token .. ':' .. id)
   redis.call('ZADD', users, num(now), id)
   redis.call('ZADD', expiries, num(deadline), app .. ':' .. token .. ':' .. id)
@@ -109,7 +116,7 @@ end
 }
 
 /// KEYS: hash, _sessions, _users, SESSIONS. ARGV: now, app, token.
-/// Returns the 8 fields as read (node returns `r` before the increment).
+/// Returns the 9 fields as read (node returns `r` before the increment).
 pub static GET: Script = Script::new(
     "get",
     concat!(
@@ -124,8 +131,9 @@ return f
 
 /// Compare-and-set of `d`, announced to node's caches. KEYS: hash, _sessions, _users,
 /// SESSIONS. ARGV: now, app, token, `1` if `d` was read as ARGV[5] (`0` if absent), d as
-/// read, new d (empty deletes the field), prefix. Returns {status, w, 8 fields as read}: status 1 written,
-/// 0 missing or expired, 2 `d` changed since it was read (the fields are fresh: merge again).
+/// read, new d (empty deletes the field), prefix. Returns {status, w, 9 fields as read}:
+/// status 1 written, 0 missing or expired, 2 `d` changed since it was read (the fields are
+/// fresh: merge again).
 pub static SET: Script = Script::new(
     "set",
     concat!(
@@ -154,9 +162,8 @@ pub static KILL: Script = Script::new(
     concat!(
         prelude!(),
         r#"
-local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la')
-local ttl, la = tonumber(f[2]), tonumber(f[3])
-if not f[1] or not ttl or not la or ttl < tonumber(ARGV[1]) - la then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la', 'exp')
+if not f[1] or not alive(f[2], f[3], f[4], tonumber(ARGV[1])) then return 0 end
 return remove(ARGV[2], ARGV[3], ARGV[4], f[1])
 "#
     ),
@@ -182,9 +189,8 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 local live = {}
 for _, t in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   if t ~= token then
-    local f = redis.call('HMGET', prefix .. app .. ':' .. t, 'ttl', 'la')
-    local ttl, la = tonumber(f[1]), tonumber(f[2])
-    if ttl and la and ttl >= now - la then live[#live + 1] = {la, t} end
+    local f = redis.call('HMGET', prefix .. app .. ':' .. t, 'ttl', 'la', 'exp')
+    if alive(f[1], f[2], f[3], now) then live[#live + 1] = {tonumber(f[2]), t} end
   end
 end
 local evicted = 0
@@ -212,9 +218,8 @@ pub static ROTATE: Script = Script::new(
     concat!(
         prelude!(),
         r#"
-local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la')
-local ttl, la = tonumber(f[2]), tonumber(f[3])
-if not f[1] or not ttl or not la or ttl < tonumber(ARGV[1]) - la then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'id', 'ttl', 'la', 'exp')
+if not f[1] or not alive(f[2], f[3], f[4], tonumber(ARGV[1])) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
 local id, prefix, app, old, new = f[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local function move(key, from, to)
@@ -306,7 +311,7 @@ return #members
     ),
 );
 
-/// ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 8
+/// ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 9
 /// fields of each session of this slice of the user's tokens, flat}.
 /// A user whose set fits in one page is read whole with SMEMBERS, so the order is node's
 /// (SSCAN walks a hash table's buckets in another order than SMEMBERS does).
@@ -326,7 +331,7 @@ end
 local out = {scan[1]}
 for _, token in ipairs(scan[2]) do
   local f = read(base .. token)
-  for i = 1, 8 do out[#out + 1] = f[i] end
+  for i = 1, 9 do out[#out + 1] = f[i] end
 end
 return out
 "#
@@ -337,7 +342,7 @@ return out
 /// ARGV: prefix, app, lowest score (inclusive), page size, byte budget, then the cursor:
 /// the score and member listed last and its position among the members of that score
 /// ('' '' '' for the first page). Returns {score, member, position of the last row when the
-/// page is full ('' '' 0 at the end), then the 8 fields of each row, flat}.
+/// page is full ('' '' 0 at the end), then the 9 fields of each row, flat}.
 /// When the member is still at that position, the page starts right after it (Redis skips
 /// the rows); otherwise the rows tied on the cursor's score are walked down to the member
 /// (Redis orders ties by member bytes, descending here), compared byte by byte since Lua's
@@ -371,7 +376,7 @@ while true do
     else
       after = false
       local f = read(base .. m:sub(1, 64))
-      for j = 1, 8 do out[#out + 1] = f[j] end
+      for j = 1, 9 do out[#out + 1] = f[j] end
       rows = rows + 1
       bytes = bytes + #m + #(f[5] or '')
       if rows >= size or bytes >= budget then

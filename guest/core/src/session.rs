@@ -19,10 +19,13 @@ pub struct Session {
     pub ip: String,
     pub no_resave: bool,
     pub d: Data,
+    /// Seconds left of the absolute lifetime of a session created with max-age.
+    pub max_age: Option<i64>,
 }
 
 impl Session {
-    /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`.
+    /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`, and
+    /// `max_age` (seconds left) for a session created with one.
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
         o.insert("id".into(), self.id.clone().into());
@@ -37,12 +40,15 @@ impl Session {
         if !self.d.is_empty() {
             o.insert("d".into(), crate::data::data_to_json(&self.d));
         }
+        if let Some(left) = self.max_age {
+            o.insert("max_age".into(), left.into());
+        }
         Value::Object(o)
     }
 }
 
-/// The 8 fields of [`crate::keys::SESSION_FIELDS`], as Redis returned them.
-pub type Fields = [Option<Vec<u8>>; 8];
+/// The 9 fields of [`crate::keys::SESSION_FIELDS`], as Redis returned them.
+pub type Fields = [Option<Vec<u8>>; 9];
 
 /// A session read from Redis, with its `d` as stored (for `set`'s merge).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,15 +77,17 @@ fn counter(field: &Option<Vec<u8>>) -> u64 {
 }
 
 /// Makes the session from its fields at `now`: `None` when it does not exist, lacks its
-/// timestamps, or has expired (`ttl < idle`; expired sessions stay until wipe or kill).
+/// timestamps, or has expired (`ttl < idle`, or past its max-age deadline `exp`; expired
+/// sessions stay until wipe or kill).
 /// The scripts in [`crate::scripts`] apply the same rule, so the guest and Redis agree.
 pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, SessionError> {
-    let [id, r, w, ttl, d, la, ip, no_resave] = fields;
+    let [id, r, w, ttl, d, la, ip, no_resave, exp] = fields;
     let (Some(id), Some(ttl), Some(la)) = (id, number(ttl), number(la)) else {
         return Ok(None);
     };
     let idle = now as f64 - la;
-    if ttl < idle {
+    let exp = number(exp);
+    if ttl < idle || exp.is_some_and(|exp| now as f64 > exp) {
         return Ok(None);
     }
     let no_resave = no_resave.as_deref() == Some(b"1");
@@ -93,6 +101,7 @@ pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, SessionErr
         ip: text(ip.as_deref().unwrap_or_default()),
         no_resave,
         d: stored.visible(),
+        max_age: exp.map(|exp| (exp - now as f64) as i64),
     };
     Ok(Some(Prepared { session, stored }))
 }
@@ -226,6 +235,24 @@ mod tests {
         assert_eq!(s.ttl, 12);
     }
 
+    #[test]
+    fn max_age_is_the_time_left_and_ends_the_session() {
+        let now = 1_000_000;
+        let exp = (now + 10).to_string();
+        let s = prepare(&node_hash(now - 5, "600", &[(8, &exp)]), now)
+            .unwrap()
+            .unwrap()
+            .session;
+        assert_eq!((s.ttl, s.idle, s.max_age), (600, 5, Some(10)));
+        assert_eq!(s.to_json()["max_age"], 10);
+        let at_deadline = prepare(&node_hash(now - 5, "600", &[(8, &exp)]), now + 10).unwrap();
+        assert!(at_deadline.is_some(), "alive at the deadline itself");
+        assert_eq!(
+            prepare(&node_hash(now - 5, "600", &[(8, &exp)]), now + 11).unwrap(),
+            None
+        );
+    }
+
     /// A session with every kind of value in `d`.
     fn sample() -> Session {
         Session {
@@ -236,6 +263,7 @@ mod tests {
             idle: 0,
             ip: "::1".into(),
             no_resave: false,
+            max_age: None,
             d: vec![
                 ("a".into(), DataValue::Integer(1)),
                 ("c".into(), DataValue::Text("x".into())),

@@ -89,6 +89,17 @@ pub fn ttl(value: Option<i64>) -> Result<i64, SessionError> {
     }
 }
 
+/// `create`'s absolute lifetime: at least 10 seconds when given.
+pub fn max_age(value: Option<i64>) -> Result<Option<i64>, SessionError> {
+    match value {
+        None => Ok(None),
+        Some(t) if t >= MIN_SECONDS => Ok(Some(t)),
+        Some(_) => Err(SessionError::InvalidValue(
+            "max_age must be a positive integer >= 10".into(),
+        )),
+    }
+}
+
 /// `create`'s cap on a user's live sessions: at least 1 when given.
 pub fn max_per_user(value: Option<i64>) -> Result<Option<i64>, SessionError> {
     match value {

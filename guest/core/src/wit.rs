@@ -93,6 +93,7 @@ macro_rules! __convert_session {
                     ip: s.ip,
                     no_resave: s.no_resave,
                     d: s.d.into_iter().map(|(k, v)| (k, v.into())).collect(),
+                    max_age: s.max_age,
                 }
             }
         }

@@ -235,6 +235,7 @@ fn the_get_script() {
             bulk(la),
             bulk("127.0.0.1"),
             Value::Nil,
+            Value::Nil,
         ])
     };
     // EVAL runs the script and caches it: EVALSHA finds it from then on.

@@ -152,6 +152,7 @@ fn session_methods_match_redis() {
                     d: data,
                     no_resave,
                     max_per_user: None,
+                    max_age: None,
                 }
             )
         )
@@ -215,6 +216,7 @@ fn session_methods_match_redis() {
                     no_resave: i % 3 == 0,
                     // Some capped: id0..id5 each get 3 or 4 sessions, a cap of 2 deletes.
                     max_per_user: (i % 4 == 0).then_some(2),
+                    max_age: (i % 5 == 0).then_some(30),
                 }
             )
         )

@@ -15,6 +15,7 @@ pub(crate) async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Error> 
                 d: c.d.map(json::input_from_rest),
                 no_resave: c.no_resave,
                 max_per_user: c.max_per_user,
+                max_age: c.max_age,
             };
             Outcome::Token(s.create_with(&c.app, &c.id, &c.ip, &options).await?)
         }
