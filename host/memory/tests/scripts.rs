@@ -348,7 +348,7 @@ fn groups(v: Value) -> Vec<String> {
     let Value::Array(items) = v else {
         panic!("{v:?}")
     };
-    let mut g: Vec<String> = items.chunks(8).map(|c| format!("{c:?}")).collect();
+    let mut g: Vec<String> = items.chunks(9).map(|c| format!("{c:?}")).collect();
     g.sort();
     g
 }
