@@ -167,11 +167,18 @@ async fn rotate_validates_like_kill(server: TestStore) {
     }
 }
 
-/// Sets of distinct keys racing a rotation: each set either landed before it (its key is in
-/// the rotated session) or found the old token dead (`None`); none is lost in between.
+/// Sets of distinct keys and gets racing a rotation: each set either landed before it (its
+/// key is in the rotated session) or found the old token dead (`None`); none is lost in
+/// between, and no get or set brings back an index entry of the old token.
 async fn sets_racing_a_rotation_lose_no_update(server: TestStore) {
     let s = server.sessions(&ManualClock::new(T0)).await;
     let token = s.create(APP, "u", "ip", None, None, false).await.unwrap();
+    let gets: Vec<_> = (0..48)
+        .map(|_| {
+            let (s, token) = (s.clone(), token.clone());
+            tokio::spawn(async move { s.get(APP, &token).await.unwrap().is_some() })
+        })
+        .collect();
     let sets: Vec<_> = (0..48)
         .map(|i| {
             let (s, token) = (s.clone(), token.clone());
@@ -203,12 +210,26 @@ async fn sets_racing_a_rotation_lose_no_update(server: TestStore) {
         );
     }
     assert_eq!(got.w as usize, 1 + landed.len());
+    for g in gets {
+        g.await.unwrap();
+    }
     let mut raw = server.raw().await;
     let keys = common::keys(&mut raw).await;
     assert!(
         !keys.iter().any(|k| k.contains(&token)),
         "the old token left {keys:?}"
     );
+    for index in [format!("rs:{APP}:_sessions"), "rs:SESSIONS".into()] {
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&index)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(members.len(), 1, "{index}: {members:?}");
+        assert!(members[0].contains(&new), "{index}: {members:?}");
+    }
 }
 
 /// kill and rotate on one token: exactly one of them takes the session, and nothing of the

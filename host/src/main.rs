@@ -5,6 +5,11 @@ use redis_sessions::service::serve;
 use std::fmt::Display;
 use std::process::ExitCode;
 
+/// jemalloc, with its background threads purging freed pages (after its 10 s decay), so
+/// `serve` returns to its footprint after a burst of big answers.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -46,6 +51,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(ref args) => {
             init_logging("info");
+            // A long-running server: purge freed memory in the background, not only when
+            // the allocator is next busy.
+            if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+                tracing::warn!("jemalloc background purging is off: {e}");
+            }
             let result = runtime(true).map_err(|e| e.to_string()).and_then(|rt| {
                 let options = cli::serve_options(
                     cli.redis.as_deref(),
