@@ -80,8 +80,13 @@ impl Guest for Hostile {
         }
     }
 
-    fn create_with(_: String, _: String, _: String, _: CreateOptions) -> Result<String, Error> {
-        Err(Error::Store("not implemented".into()))
+    fn create_with(
+        app: String,
+        attack: String,
+        ip: String,
+        options: CreateOptions,
+    ) -> Result<String, Error> {
+        Self::create(app, attack, ip, options.ttl, options.d, options.no_resave)
     }
 
     fn get(ns: String, key: String) -> Result<Option<Session>, Error> {
