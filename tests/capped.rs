@@ -49,13 +49,7 @@ async fn the_oldest_activity_goes_first(server: TestStore) {
     let mut raw = server.raw().await;
     let keys = common::keys(&mut raw).await;
     assert!(!keys.iter().any(|k| k.contains(&b)), "{keys:?}");
-    let expiries: Vec<String> = redis::cmd("ZRANGE")
-        .arg("rs:SESSIONS")
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut raw)
-        .await
-        .unwrap();
+    let expiries = common::zset_members(&mut raw, "rs:SESSIONS").await;
     assert_eq!(expiries.len(), 2);
     assert!(!expiries.iter().any(|m| m.contains(&b)));
     // Other users and a cap of 1.
@@ -143,13 +137,7 @@ async fn concurrent_creates_leave_exactly_the_cap(server: TestStore) {
         .unwrap();
     assert_eq!(members.len(), 3);
     for key in [format!("rs:{APP}:_sessions"), "rs:SESSIONS".into()] {
-        let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(&key)
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut raw)
-            .await
-            .unwrap();
+        let members = common::zset_members(&mut raw, &key).await;
         assert_eq!(members.len(), 3, "{key}: {members:?}");
     }
 }

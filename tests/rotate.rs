@@ -220,13 +220,7 @@ async fn sets_racing_a_rotation_lose_no_update(server: TestStore) {
         "the old token left {keys:?}"
     );
     for index in [format!("rs:{APP}:_sessions"), "rs:SESSIONS".into()] {
-        let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(&index)
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut raw)
-            .await
-            .unwrap();
+        let members = common::zset_members(&mut raw, &index).await;
         assert_eq!(members.len(), 1, "{index}: {members:?}");
         assert!(members[0].contains(&new), "{index}: {members:?}");
     }

@@ -106,6 +106,17 @@ pub async fn keys(raw: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
     keys
 }
 
+/// Every member of the sorted set `key`, lowest score first.
+pub async fn zset_members(raw: &mut impl redis::aio::ConnectionLike, key: &str) -> Vec<String> {
+    redis::cmd("ZRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(-1)
+        .query_async(raw)
+        .await
+        .unwrap()
+}
+
 /// Builds the hostile component once per test run (its own target directory, so the
 /// outer cargo's lock is not in the way).
 pub fn hostile_component() -> std::path::PathBuf {

@@ -10,21 +10,14 @@ pub(crate) async fn execute(s: &Sessions, call: Call) -> Result<Outcome, Error> 
     Ok(match call {
         Call::Ping => Outcome::Pong(s.ping().await?),
         Call::Create(c) => {
-            let d = c.d.map(json::input_from_rest);
-            let token = if c.max_per_user.is_none() && c.max_age.is_none() {
-                // node's create, which every session-store component has.
-                s.create(&c.app, &c.id, &c.ip, c.ttl, d.as_ref(), c.no_resave)
-                    .await?
-            } else {
-                let options = CreateOptions {
-                    ttl: c.ttl,
-                    d,
-                    no_resave: c.no_resave,
-                    max_per_user: c.max_per_user,
-                    max_age: c.max_age,
-                };
-                s.create_with(&c.app, &c.id, &c.ip, &options).await?
+            let options = CreateOptions {
+                ttl: c.ttl,
+                d: c.d.map(json::input_from_rest),
+                no_resave: c.no_resave,
+                max_per_user: c.max_per_user,
+                max_age: c.max_age,
             };
+            let token = s.create_with(&c.app, &c.id, &c.ip, &options).await?;
             Outcome::Token(token)
         }
         Call::Get { app, token } => Outcome::Session(s.get(&app, &token).await?.map(Into::into)),
