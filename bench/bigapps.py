@@ -192,4 +192,5 @@ def main():
         redis.wait()
 
 
-main()
+if __name__ == "__main__":
+    main()

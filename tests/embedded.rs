@@ -36,6 +36,7 @@ impl Drop for TempDir {
 fn command() -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("REDIS_URL")
+        .env_remove("RUST_LOG")
         .env_remove("RS_REDISHOST")
         .env_remove("RS_REDISPORT")
         .env_remove("RS_PORT");
@@ -115,6 +116,32 @@ fn stderr_of(child: Child) -> (Output, String) {
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, log)
+}
+
+/// One log line per request only with `--access-log`: the route pattern, never the token.
+#[tokio::test]
+async fn the_access_log_is_off_unless_asked_for_and_never_names_a_token() {
+    for (extra, lines) in [(&[][..], 0), (&["--access-log"][..], 2)] {
+        let (child, base) = serve(extra);
+        let client = reqwest::Client::new();
+        let token = create(&client, &base, "logged").await;
+        assert_eq!(get(&client, &base, &token).await["id"], "logged");
+        signal(&child, "-TERM");
+        let (out, log) = stderr_of(child);
+        assert!(out.status.success(), "{log}");
+        let access: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("redis_sessions::access"))
+            .collect();
+        assert_eq!(access.len(), lines, "{extra:?}: {log}");
+        if lines > 0 {
+            assert!(
+                access[1].contains(r#"route="/{app}/get/{token}" status=200"#),
+                "{log}"
+            );
+        }
+        assert!(!log.contains(&token), "{log}");
+    }
 }
 
 #[tokio::test]

@@ -255,6 +255,57 @@ async fn wipe_works_through_more_than_one_batch(server: TestStore) {
     );
 }
 
+/// Redis' own count of ZADDs run so far (INFO commandstats), scripts' included.
+async fn zadds_run(raw: &mut Raw) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(raw)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_zadd:calls="))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+/// Within the second of the last activity `la` and the index scores already hold what
+/// node would write, so a get writes only the counter; the next second it refreshes the
+/// scores as node does. Redis only: the count is Redis' own.
+#[tokio::test]
+async fn a_get_in_the_second_of_the_last_activity_writes_only_the_counter() {
+    let server = TestStore::redis();
+    let clock = ManualClock::new(T0);
+    let s = server.sessions(&clock).await;
+    let mut raw = server.raw().await;
+    let token = s
+        .create(APP, "u1", "ip", Some(600), None, false)
+        .await
+        .unwrap();
+    let scores = async |raw: &mut Raw| {
+        let mut all = zset(raw, &format!("rs:{APP}:_sessions")).await;
+        all.extend(zset(raw, &format!("rs:{APP}:_users")).await);
+        all.extend(zset(raw, "rs:SESSIONS").await);
+        all
+    };
+    let created = scores(&mut raw).await;
+
+    let before = zadds_run(&mut raw).await;
+    for _ in 0..3 {
+        s.get(APP, &token).await.unwrap().unwrap();
+    }
+    assert_eq!(zadds_run(&mut raw).await, before, "idle 0: no ZADD");
+    assert_eq!(scores(&mut raw).await, created);
+    assert_eq!(hash(&mut raw, &format!("rs:{APP}:{token}")).await["r"], "4");
+
+    clock.advance(1);
+    s.get(APP, &token).await.unwrap().unwrap();
+    assert_eq!(
+        zadds_run(&mut raw).await,
+        before + 3,
+        "idle 1: node's three ZADDs"
+    );
+    assert_ne!(scores(&mut raw).await, created);
+}
+
 crate::on_both_backends!(
     #[tokio::test]
     create_writes_exactly_nodes_keys_fields_members_and_scores,

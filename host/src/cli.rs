@@ -164,6 +164,10 @@ pub struct ServeArgs {
     /// closed (the last snapshot is written after)
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub shutdown_timeout: u64,
+    /// Log one line per request on stderr (method, route pattern, status, latency; never a
+    /// token) [default: off]
+    #[arg(long)]
+    pub access_log: bool,
 }
 
 impl ServeArgs {

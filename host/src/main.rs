@@ -1,6 +1,7 @@
 use clap::Parser;
 use redis_sessions::Sessions;
 use redis_sessions::cli::{self, CallError, Cli, Command};
+use redis_sessions::service::http::ACCESS_LOG;
 use redis_sessions::service::serve;
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -10,14 +11,24 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-fn init_logging(default: &str) {
+/// Logs to stderr; `RUST_LOG` replaces `default`. The service's line per request is on
+/// only with `access_log` (or a `RUST_LOG` naming its target): at tens of thousands of
+/// requests a second it costs a write per request and floods the log (issue #16).
+fn init_logging(default: &str, access_log: bool) {
+    let configured = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    let names_access = configured
+        .as_deref()
+        .is_some_and(|v| v.contains(ACCESS_LOG));
+    let access = if access_log { "info" } else { "off" };
+    let directives = match configured {
+        Some(v) if names_access && !access_log => v,
+        Some(v) => format!("{v},{ACCESS_LOG}={access}"),
+        None => format!("{default},{ACCESS_LOG}={access}"),
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(directives))
         .init();
 }
 
@@ -50,7 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(ref args) => {
-            init_logging("info");
+            init_logging("info", args.access_log);
             // A long-running server: purge freed memory in the background, not only when
             // the allocator is next busy.
             if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
@@ -76,14 +87,14 @@ fn main() -> ExitCode {
             }
         }
         Command::Tenants(ref command) => {
-            init_logging("warn");
+            init_logging("warn", false);
             exit(runtime(false).map_err(|e| e.to_string()).and_then(|rt| {
                 rt.block_on(cli::tenants(command))
                     .map_err(|e| e.to_string())
             }))
         }
         Command::Call(call) => {
-            init_logging("warn");
+            init_logging("warn", false);
             let rt = match runtime(false) {
                 Ok(rt) => rt,
                 Err(e) => {

@@ -77,6 +77,11 @@ impl Runtime {
         // Lets a call be stopped at its CPU limit (see `limits`).
         config.epoch_interruption(true);
         configure_cache(&mut config, options.cache_dir.as_deref());
+        // `perf` can name the component's functions (docs/PERFORMANCE.md): wasmtime writes
+        // /tmp/perf-PID.map for the code it compiles or loads.
+        if std::env::var_os("REDIS_SESSIONS_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         crate::limits::start_epoch_ticker(&engine);
         let component = match &options.component {

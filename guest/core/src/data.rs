@@ -42,6 +42,25 @@ pub fn data_to_json(d: &[(String, DataValue)]) -> Value {
     Value::Object(map)
 }
 
+/// `d` as [`data_to_json`]'s object, written straight to text.
+pub(crate) struct DataJson<'a>(pub &'a [(String, DataValue)]);
+
+impl serde::Serialize for DataJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut o = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            match v {
+                DataValue::Text(s) => o.serialize_entry(k, s)?,
+                DataValue::Integer(i) => o.serialize_entry(k, i)?,
+                DataValue::Float(f) => o.serialize_entry(k, f)?,
+                DataValue::Boolean(b) => o.serialize_entry(k, b)?,
+            }
+        }
+        o.end()
+    }
+}
+
 /// A stored value: one the API carries, or raw JSON it does not (kept as it was).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoredValue {

@@ -254,18 +254,16 @@ impl<B: Backend> SessionStore<B> {
             let mut replies = array("set", self.run(&scripts::SET, &keys, args)?)?.into_iter();
             let status = replies.next().and_then(|r| r.integer());
             let w = replies.next().and_then(|r| r.integer());
-            fields = take_fields(&mut replies);
             match (status, w) {
                 (Some(1), Some(w)) => {
-                    let Some(mut written) = session::prepare(&fields, now)? else {
-                        return Err(unexpected("set", &fields));
-                    };
+                    // The session as the merge read it (live then, at the same `now`).
+                    let mut written = merge.read;
                     written.session.w = w.max(0) as u64;
-                    written.session.d = merge.read.stored.visible();
+                    written.session.d = written.stored.visible();
                     return Ok(Some(written.session));
                 }
                 (Some(0), _) => return Ok(None),
-                (Some(2), _) => continue,
+                (Some(2), _) => fields = take_fields(&mut replies),
                 _ => return Err(unexpected("set", &(status, w))),
             }
         }

@@ -62,24 +62,30 @@ local function alive(ttl, la, exp, now)
   return not exp or now <= exp
 end
 -- Records activity on a live session like node's get and set, counting `counter`.
--- Returns the counter's new value, or false when the session is missing or expired.
+-- `now` is ARGV's decimal string (unix seconds), written as is. Returns the counter's new
+-- value, or false when the session is missing or expired. Within the second of the last
+-- activity (idle 0) `la` and the index scores already hold what node would write, so only
+-- the counter is written: a session read many times a second costs Redis two calls.
 local function touch(key, sessions, users, expiries, now, app, token, f, counter)
-  local id, ttl, la, exp = f[1], tonumber(f[4]), tonumber(f[6]), tonumber(f[9])
-  if not id or not alive(ttl, la, exp, now) then return false end
-  local idle = now - la
-  local deadline = now + ttl
+  local id, ttl, la, exp, t = f[1], tonumber(f[4]), tonumber(f[6]), tonumber(f[9]), tonumber(now)
+  if not id or not ttl or not la or ttl < t - la or (exp and t > exp) then return false end
+  local n = redis.call('HINCRBY', key, counter, 1)
+  local idle = t - la
+  if idle == 0 then return n end
+  local deadline = t + ttl
   if f[8] == '1' then
     -- no_resave: keep la + ttl on the creation deadline (node drifts when idle == 1).
     deadline = la + ttl
-    if idle > 0 then redis.call('HSET', key, 'ttl', num(ttl - idle), 'la', num(now)) end
+    redis.call('HSET', key, 'ttl', num(ttl - idle), 'la', now)
   elseif idle > 1 then
-    redis.call('HSET', key, 'la', num(now))
+    redis.call('HSET', key, 'la', now)
   end
   if exp and exp < deadline then deadline = exp end
-  redis.call('ZADD', sessions, num(now), token .. ':' .. id)
-  redis.call('ZADD', users, num(now), id)
-  redis.call('ZADD', expiries, num(deadline), app .. ':' .. token .. ':' .. id)
-  return redis.call('HINCRBY', key, counter, 1)
+  local member = token .. ':' .. id
+  redis.call('ZADD', sessions, now, member)
+  redis.call('ZADD', users, now, id)
+  redis.call('ZADD', expiries, num(deadline), app .. ':' .. member)
+  return n
 end
 -- Tells node's read caches (`cachetime`) that app:token changed, on the channel NS:cache.
 local function announce(prefix, app, token)
@@ -123,7 +129,7 @@ pub static GET: Script = Script::new(
         prelude!(),
         r#"
 local f = read(KEYS[1])
-touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[2], ARGV[3], f, 'r')
+touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], f, 'r')
 return f
 "#
     ),
@@ -131,9 +137,9 @@ return f
 
 /// Compare-and-set of `d`, announced to node's caches. KEYS: hash, _sessions, _users,
 /// SESSIONS. ARGV: now, app, token, `1` if `d` was read as ARGV[5] (`0` if absent), d as
-/// read, new d (empty deletes the field), prefix. Returns {status, w, 9 fields as read}:
-/// status 1 written, 0 missing or expired, 2 `d` changed since it was read (the fields are
-/// fresh: merge again).
+/// read, new d (empty deletes the field), prefix. Returns {1, w} when written (the session
+/// is the one the merge was made from, as node answers from its read), {0, 0} when missing
+/// or expired, {2, 0, the 9 fields} when `d` changed since it was read (merge again).
 pub static SET: Script = Script::new(
     "set",
     concat!(
@@ -143,15 +149,15 @@ local f = read(KEYS[1])
 local expected = false
 if ARGV[4] == '1' then expected = ARGV[5] end
 if f[5] ~= expected then return {2, 0, unpack(f)} end
-local w = touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[2], ARGV[3], f, 'w')
-if not w then return {0, 0, unpack(f)} end
+local w = touch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], f, 'w')
+if not w then return {0, 0} end
 if ARGV[6] == '' then
   redis.call('HDEL', KEYS[1], 'd')
 else
   redis.call('HSET', KEYS[1], 'd', ARGV[6])
 end
 announce(ARGV[7], ARGV[2], ARGV[3])
-return {1, w, unpack(f)}
+return {1, w}
 "#
     ),
 );

@@ -47,6 +47,31 @@ impl Session {
     }
 }
 
+/// The same object as [`Session::to_json`], written straight to text (no `Value` tree):
+/// what the HTTP answers use.
+impl serde::Serialize for Session {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut o = serializer.serialize_map(None)?;
+        o.serialize_entry("id", &self.id)?;
+        o.serialize_entry("r", &self.r)?;
+        o.serialize_entry("w", &self.w)?;
+        o.serialize_entry("ttl", &self.ttl)?;
+        o.serialize_entry("idle", &self.idle)?;
+        o.serialize_entry("ip", &self.ip)?;
+        if self.no_resave {
+            o.serialize_entry("no_resave", &true)?;
+        }
+        if !self.d.is_empty() {
+            o.serialize_entry("d", &crate::data::DataJson(&self.d))?;
+        }
+        if let Some(left) = self.max_age {
+            o.serialize_entry("max_age", &left)?;
+        }
+        o.end()
+    }
+}
+
 /// The 9 fields of [`crate::keys::SESSION_FIELDS`], as Redis returned them.
 pub type Fields = [Option<Vec<u8>>; 9];
 
@@ -147,6 +172,33 @@ pub fn merge(fields: &Fields, now: i64, d: &DataInput) -> Result<Option<Merge>, 
 mod tests {
     use super::*;
     use crate::data::DataValue;
+
+    #[test]
+    fn serialized_text_is_the_json_value_as_text() {
+        let mut s = Session {
+            id: "u:1 \"é\"".into(),
+            r: 3,
+            w: 2,
+            ttl: 600,
+            idle: 1,
+            ip: "::1".into(),
+            no_resave: false,
+            d: Vec::new(),
+            max_age: None,
+        };
+        let same = |s: &Session| serde_json::to_string(s).unwrap() == s.to_json().to_string();
+        assert!(same(&s));
+        s.no_resave = true;
+        s.max_age = Some(40);
+        s.d = vec![
+            ("b".into(), DataValue::Text("x\u{1}\n".into())),
+            ("a".into(), DataValue::Integer(-7)),
+            ("f".into(), DataValue::Float(12.7)),
+            ("big".into(), DataValue::Float(1e21)),
+            ("t".into(), DataValue::Boolean(true)),
+        ];
+        assert!(same(&s), "{}", serde_json::to_string(&s).unwrap());
+    }
 
     fn fields(pairs: &[(usize, &str)]) -> Fields {
         let mut f: Fields = Default::default();

@@ -14,3 +14,4 @@ mod state;
 pub use connections::ConnectionLimits;
 pub use error::ApiError;
 pub use router::{BODY_LIMIT, router, routers, serve};
+pub use routes::ACCESS_LOG;

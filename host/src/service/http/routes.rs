@@ -1,67 +1,152 @@
-//! rest-sessions 2.0.1's routes: one handler for all of them. The table, the parsing of
-//! the path, the query and the body, and the rendering are `redis-sessions-rest`'s, shared
-//! with the `wasi:http` front; this file runs the parsed call on the tenant's
-//! [`crate::Sessions`].
+//! Every API request, in one handler: the tenant (by API key, within its rate), rest-sessions
+//! 2.0.1's routes, the call, the answer and its access-log line. The route table, the
+//! parsing of the path, the query and the body, and the rendering are
+//! `redis-sessions-rest`'s, shared with the `wasi:http` front.
+//!
+//! One plain function rather than a stack of middleware: each layer (authentication, the
+//! log, the body limit) boxed the request's future and cloned the service on every request,
+//! a measured share of the service's CPU per request (issue #16).
 
 use super::error::ApiError;
 use super::response::answer_response;
-use super::state::TenantSessions;
+use super::state::ServiceState;
 use crate::service::calls;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use crate::service::tenants::Tenant;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use redis_sessions_rest::{self as rest, Failure};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
-/// The route pattern a request matched (e.g. `/{app}/get/{token}`), left on the response
-/// for the request log: tokens never reach the log.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct RoutePattern(pub &'static str);
+/// The `tracing` target of the one line per request (method, route pattern, status,
+/// latency; never a token), off unless enabled (`serve --access-log`, or `RUST_LOG`
+/// naming it).
+pub const ACCESS_LOG: &str = "redis_sessions::access";
 
-/// Every API request: route, read the body when the route takes one (the router's
-/// `DefaultBodyLimit` caps it), call, render.
-pub(super) async fn handle(TenantSessions(s): TenantSessions, request: Request) -> Response {
+pub(super) async fn handle(State(state): State<Arc<ServiceState>>, request: Request) -> Response {
+    if !tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO) {
+        return respond(&state, request).await.0;
+    }
+    let method = request.method().clone();
+    let start = Instant::now();
+    let (response, tenant, route) = respond(&state, request).await;
+    let latency_us = start.elapsed().as_micros();
+    let status = response.status().as_u16();
+    let tenant = tenant.as_ref().map_or("", |t| t.name.as_str());
+    // `/ping` is not logged, as rest-sessions never logs it.
+    if route != "/ping" {
+        tracing::info!(target: ACCESS_LOG, tenant, %method, route, status, latency_us, "request");
+    }
+    response
+}
+
+/// The response, the tenant when one was found, and the route pattern matched (e.g.
+/// `/{app}/get/{token}`: tokens never reach the log).
+async fn respond(
+    state: &ServiceState,
+    request: Request,
+) -> (Response, Option<Arc<Tenant>>, &'static str) {
+    let Some(tenant) = authenticate(state, &request) else {
+        state.unauthorized.fetch_add(1, Ordering::Relaxed);
+        return (unauthorized(&request), None, "(unauthenticated)");
+    };
+    tenant.requests.fetch_add(1, Ordering::Relaxed);
+    if let Err(wait) = tenant.admit() {
+        return (
+            too_many_requests(&tenant, wait),
+            Some(tenant),
+            "(rate limited)",
+        );
+    }
     let (path, query) = (request.uri().path(), request.uri().query());
     let route = match rest::route(request.method().as_str(), path, query) {
         Ok(route) => route,
-        Err(not_found) => return ApiError::from(not_found).into_response(),
+        Err(not_found) => {
+            return (
+                ApiError::from(not_found).into_response(),
+                Some(tenant),
+                "(unmatched)",
+            );
+        }
     };
     let pattern = route.pattern();
     let body = if route.needs_body() {
-        // A declared length over the limit is refused before any of the body is awaited.
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > rest::BODY_LIMIT as u64) {
-            let error = ApiError::from(rest::ApiError::payload_too_large());
-            return with_pattern(error.into_response(), pattern);
-        }
-        match Bytes::from_request(request, &()).await {
+        match read_body(request).await {
             Ok(body) => body,
-            Err(r) => {
-                let error = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::from(rest::ApiError::payload_too_large())
-                } else {
-                    ApiError::new(r.status(), "invalidBody", r.body_text())
-                };
-                return with_pattern(error.into_response(), pattern);
-            }
+            Err(e) => return (e.into_response(), Some(tenant), pattern),
         }
     } else {
-        Bytes::new()
+        axum::body::Bytes::new()
     };
     let response = match route.call(&body) {
         Ok(call) => {
-            let outcome = calls::execute(&s, call).await.map_err(Failure::from);
+            let outcome = calls::execute(&tenant.sessions, call)
+                .await
+                .map_err(Failure::from);
             answer_response(rest::answer(outcome))
         }
         Err(e) => ApiError::from(e).into_response(),
     };
-    with_pattern(response, pattern)
+    (response, Some(tenant), pattern)
 }
 
-fn with_pattern(mut response: Response, pattern: &'static str) -> Response {
-    response.extensions_mut().insert(RoutePattern(pattern));
+/// The tenant the `Authorization` header names (without tenants, the one tenant).
+fn authenticate(state: &ServiceState, request: &Request) -> Option<Arc<Tenant>> {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state.tenancy.authenticate(authorization)
+}
+
+fn unauthorized(request: &Request) -> Response {
+    tracing::info!(method = %request.method(), status = 401, "request without a valid API key");
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "a valid API key is required: Authorization: Bearer KEY",
+    )
+    .into_response()
+}
+
+fn too_many_requests(tenant: &Tenant, wait: std::time::Duration) -> Response {
+    tracing::info!(tenant = tenant.name, status = 429, "over its request rate");
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "tooManyRequests",
+        "the tenant is over its request rate limit",
+    )
+    .into_response();
+    // Whole seconds, rounded up: a client that waits that long gets in.
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, seconds.max(1).into());
+    response
+}
+
+/// The body, at most [`rest::BODY_LIMIT`] bytes (rest-sessions' body-parser limit): a
+/// declared length over it is refused before any of the body is read.
+async fn read_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
+    let too_large = || ApiError::from(rest::ApiError::payload_too_large());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > rest::BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    let body: Body = request.into_body();
+    match Limited::new(body, rest::BODY_LIMIT).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large()),
+        Err(e) => Err(ApiError::bad_request(
+            "invalidBody",
+            format!("Failed to buffer the request body: {e}"),
+        )),
+    }
 }
