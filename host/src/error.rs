@@ -78,9 +78,13 @@ impl From<wit::Error> for Error {
     }
 }
 
-/// `redis://user:secret@host` → `redis://user:***@host`, for messages and logs. A string
-/// that is not a URL is replaced whole: it may be a password put in the wrong place.
+/// `redis://user:secret@host` → `redis://user:***@host`, for messages and logs (a
+/// `redis+cluster://` URL's too). A string that is not a URL is replaced whole: it may be a
+/// password put in the wrong place.
 pub fn redact_url(url: &str) -> String {
+    if let Some(redacted) = crate::redis::cluster::redact_cluster_url(url) {
+        return redacted;
+    }
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
@@ -103,5 +107,9 @@ mod tests {
         assert_eq!(redact_url("redis://u:p%40ss@w@h"), "redis://u:***@h");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
         assert_eq!(redact_url("not a url :pw"), "(an invalid URL)");
+        assert_eq!(
+            redact_url("redis+cluster://u:pw@h1:1,h2:2"),
+            "redis+cluster://u:***@h1:1,h2:2"
+        );
     }
 }

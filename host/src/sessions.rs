@@ -73,8 +73,10 @@ impl SessionsBuilder {
         self
     }
 
-    /// Runs the component on `backend`: a Redis connection (`ConnectionManager`) or the
-    /// embedded store (`MemoryStore`, or an `Arc` of it to keep a handle).
+    /// Runs the component on `backend`: a Redis connection (`ConnectionManager`), a Redis
+    /// Cluster connection (redis-rs' `cluster_async::ClusterConnection`, say one built with
+    /// your own `ClusterClientBuilder` settings) or the embedded store (`MemoryStore`, or an
+    /// `Arc` of it to keep a handle).
     pub fn build_with(self, backend: impl Backend) -> Result<Sessions, Error> {
         let runtime = match self.runtime {
             Some(r) => r,
@@ -93,14 +95,21 @@ impl SessionsBuilder {
         })
     }
 
-    /// Connects to Redis at `url` (failing fast, naming the URL, if it is unreachable).
+    /// Connects to Redis at `url` (failing fast, naming the URL, if it is unreachable): a
+    /// server (`redis://`, `rediss://`, `redis+unix://`) or a Redis Cluster
+    /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`, every node listed a seed).
     pub async fn connect(self, url: &str) -> Result<Sessions, Error> {
-        let redis = crate::redis::connect(url)
-            .await
-            .map_err(|source| Error::Connect {
-                url: redact_url(url),
-                source,
-            })?;
+        let connect_error = |source| Error::Connect {
+            url: redact_url(url),
+            source,
+        };
+        if crate::redis::is_cluster_url(url) {
+            let cluster = crate::redis::connect_cluster(url)
+                .await
+                .map_err(connect_error)?;
+            return self.build_with(cluster);
+        }
+        let redis = crate::redis::connect(url).await.map_err(connect_error)?;
         self.build_with(redis)
     }
 }

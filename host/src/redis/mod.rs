@@ -1,9 +1,12 @@
 //! The `redis` capability of the `session-store` world: its context and linking
-//! ([`capability`]), the backends it sends commands to ([`Backend`]: a Redis server or the
-//! embedded store), and the one table of commands it allows ([`commands`]).
+//! ([`capability`]), the backends it sends commands to ([`Backend`]: a Redis server, a Redis
+//! Cluster or the embedded store), and the one table of commands it allows ([`commands`]).
 
 mod backend;
 mod capability;
+// pub(crate) for `error::redact_url`: reached through this module instead, it would close a
+// module cycle (redis → capability → limits → error).
+pub(crate) mod cluster;
 pub mod commands;
 mod embedded;
 mod scripts;
@@ -12,5 +15,6 @@ mod server;
 pub use crate::bindings::redis::{Element, Error, Reply};
 pub use backend::{Backend, BackendFuture, Command};
 pub use capability::{RedisCtx, add_to_linker};
+pub use cluster::{CROSSSLOT, connect_cluster, is_cluster_url};
 pub use scripts::{ScriptGate, ScriptRegistry};
 pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, Reconnecting, connect};

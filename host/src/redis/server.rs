@@ -4,7 +4,7 @@
 
 use super::backend::{Backend, BackendFuture, Command};
 use crate::bindings::redis::{Element, Error, Reply};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, RedisError, Value};
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -41,7 +41,9 @@ fn is_unavailable(e: &RedisError) -> bool {
         || e.kind() == ErrorKind::Io
 }
 
-fn to_wit_error(e: RedisError) -> Error {
+/// A redis-rs error as the WIT's: `unavailable` when Redis could not be reached or refused
+/// the credentials, else `server` with Redis' text.
+pub(super) fn to_wit_error(e: RedisError) -> Error {
     if is_unavailable(&e) {
         return Error::Unavailable(e.to_string());
     }
@@ -73,7 +75,7 @@ fn element(v: Value) -> Result<Element, Error> {
     })
 }
 
-fn reply(v: Value) -> Result<Reply, Error> {
+pub(super) fn reply(v: Value) -> Result<Reply, Error> {
     Ok(match v {
         Value::Array(items) | Value::Set(items) => {
             Reply::Array(items.into_iter().map(element).collect::<Result<_, _>>()?)
@@ -93,12 +95,15 @@ fn reply(v: Value) -> Result<Reply, Error> {
     })
 }
 
-async fn send_one(mut conn: ConnectionManager, command: Command) -> Result<Value, RedisError> {
+pub(super) async fn send_one(
+    mut conn: impl ConnectionLike,
+    command: Command,
+) -> Result<Value, RedisError> {
     to_cmd(command).query_async::<Value>(&mut conn).await
 }
 
-async fn send_batch(
-    mut conn: ConnectionManager,
+pub(super) async fn send_batch(
+    mut conn: impl ConnectionLike,
     commands: Vec<Command>,
     atomic: bool,
 ) -> Result<Vec<Value>, RedisError> {
@@ -112,7 +117,7 @@ async fn send_batch(
     pipe.query_async::<Vec<Value>>(&mut conn).await
 }
 
-fn replies(count: usize, values: Vec<Value>) -> Result<Vec<Reply>, Error> {
+pub(super) fn replies(count: usize, values: Vec<Value>) -> Result<Vec<Reply>, Error> {
     if values.len() != count {
         return Err(Error::UnsupportedReply(format!(
             "{count} commands got {} replies",

@@ -5,6 +5,7 @@
 //! - [`Spawned`]: a child process (the project's binary) killed on drop, its stderr kept
 //!   in a file and printed when the test failed; [`wait_for_port`], [`http_get`] and
 //!   [`wait_for_http_ok`] to wait for it.
+//! - [`cluster::RedisCluster`]: a local Redis Cluster of one test (3 masters, 3 replicas).
 //! - [`Resp`]: a blocking RESP2 client that keeps every reply exactly as sent (status vs
 //!   bulk, error texts, errors nested in arrays), for comparing replies byte for byte.
 //!
@@ -28,6 +29,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+// Not re-exported: `cluster` builds on this module's items, and a re-export would make the
+// two modules import each other.
+pub mod cluster;
 
 /// How long a server or a spawned binary gets to come up.
 const STARTUP: Duration = Duration::from_secs(10);

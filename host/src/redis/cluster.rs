@@ -1,0 +1,411 @@
+//! The capability on a Redis Cluster: redis-rs' cluster client ([`ClusterConnection`]),
+//! which follows `MOVED`/`ASK`, reconnects and learns the new topology after a failover;
+//! replies and errors mapped as on one server ([`super::server`]).
+//!
+//! A single command goes where redis-rs routes it: by its first key (EVAL/EVALSHA by
+//! `KEYS[1]`). A batch is routed here, by hash slot: a transaction (MULTI/EXEC) runs on the
+//! master of the one slot all its keys share, and is refused as Redis would refuse it
+//! (`CROSSSLOT`) when they do not; a pipeline is split by slot, the parts sent in parallel
+//! and the replies put back in order.
+//!
+//! The cluster is named by a URL: `redis+cluster://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]`
+//! (`rediss+cluster://` for TLS, once redis-rs is built with it), each `HOST:PORT` a seed
+//! from which the client discovers the other nodes.
+//!
+//! Beware: redis-rs sends a command again when its connection dropped before the reply
+//! came, so a write cut off by a node's crash may run twice.
+
+use super::backend::{Backend, BackendFuture, Command};
+use super::server::{
+    CONNECT_TIMEOUT, RESPONSE_TIMEOUT, replies, reply, send_batch, send_one, to_wit_error,
+};
+use crate::bindings::redis::{Error, Reply};
+use redis::aio::ConnectionLike;
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Value};
+
+/// Redis' own answer to a multi-key request whose keys live in different slots.
+pub const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
+
+/// The shortest and longest wait, in ms, before a call is tried again after a redirection
+/// or a node's failure (jittered, growing with the attempts).
+const RETRY_WAIT_MS: (u64, u64) = (100, 1000);
+
+/// The URL scheme of a Redis Cluster, and its TLS variant.
+const SCHEMES: [(&str, &str); 2] = [("redis+cluster", "redis"), ("rediss+cluster", "rediss")];
+
+/// Whether `url` names a Redis Cluster (`redis+cluster://` or `rediss+cluster://`).
+pub fn is_cluster_url(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(scheme, _)| {
+        SCHEMES
+            .iter()
+            .any(|(cluster, _)| scheme.eq_ignore_ascii_case(cluster))
+    })
+}
+
+/// A cluster URL taken apart: what every seed node's own URL is made of.
+struct ClusterUrl<'a> {
+    /// `redis` or `rediss`.
+    node_scheme: &'static str,
+    /// `USER:PASSWORD`, as written (percent-encoded).
+    userinfo: Option<&'a str>,
+    seeds: Vec<&'a str>,
+    /// The path and query, given to every node (`/?protocol=resp3`, say).
+    rest: &'a str,
+}
+
+fn invalid_url(detail: String) -> RedisError {
+    RedisError::from((
+        ErrorKind::InvalidClientConfig,
+        "Invalid Redis Cluster URL",
+        detail,
+    ))
+}
+
+impl<'a> ClusterUrl<'a> {
+    fn parse(url: &'a str) -> Result<Self, RedisError> {
+        let (scheme, after) = url
+            .split_once("://")
+            .ok_or_else(|| invalid_url("no scheme".into()))?;
+        let node_scheme = SCHEMES
+            .iter()
+            .find(|(cluster, _)| scheme.eq_ignore_ascii_case(cluster))
+            .map(|&(_, node)| node)
+            .ok_or_else(|| invalid_url(format!("the scheme is not redis+cluster: {scheme}")))?;
+        let (authority, rest) = after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
+        // The last `@`, as URL parsers do: a password may hold an unencoded one.
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        let seeds: Vec<&str> = hosts.split(',').collect();
+        if seeds.iter().any(|seed| seed.is_empty()) {
+            return Err(invalid_url(
+                "give the nodes as HOST:PORT[,HOST:PORT...], none empty".into(),
+            ));
+        }
+        Ok(ClusterUrl {
+            node_scheme,
+            userinfo,
+            seeds,
+            rest,
+        })
+    }
+
+    /// `redis://[USERINFO@]SEED[REST]` for every seed.
+    fn node_urls(&self) -> Vec<String> {
+        let userinfo = self.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        self.seeds
+            .iter()
+            .map(|seed| format!("{}://{userinfo}{seed}{}", self.node_scheme, self.rest))
+            .collect()
+    }
+}
+
+/// `url` with its password replaced by `***`, or `None` if it is not a cluster URL.
+pub(crate) fn redact_cluster_url(url: &str) -> Option<String> {
+    let parsed = ClusterUrl::parse(url).ok()?;
+    let (scheme, _) = url.split_once("://")?;
+    let userinfo = match parsed.userinfo {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@"),
+            None => format!("{userinfo}@"),
+        },
+        None => String::new(),
+    };
+    Some(format!(
+        "{scheme}://{userinfo}{}{}",
+        parsed.seeds.join(","),
+        parsed.rest
+    ))
+}
+
+/// Connects to the cluster at `url` (a `redis+cluster://` URL): fails fast when no seed
+/// answers; then the connection follows redirections, reconnects and refreshes its view of
+/// the slots by itself, so a failover is survived. Reads go to masters only (no replica
+/// reads: they could be stale).
+pub async fn connect_cluster(url: &str) -> Result<ClusterConnection, RedisError> {
+    let nodes = ClusterUrl::parse(url)?.node_urls();
+    ClusterClient::builder(nodes)
+        .connection_timeout(CONNECT_TIMEOUT)
+        // Per attempt and, by default, for the whole call with its retries: a call during
+        // a failover fails within this bound rather than hangs.
+        .response_timeout(RESPONSE_TIMEOUT)
+        // A call waiting out a failover (or a slot migration) tries again every 0.1 to 1 s,
+        // not every 1.3 s or more (redis-rs' default): it is served within about a second
+        // of the replica's promotion.
+        .min_retry_wait(RETRY_WAIT_MS.0)
+        .max_retry_wait(RETRY_WAIT_MS.1)
+        .build()?
+        .get_async_connection()
+        .await
+}
+
+/// The keys of `command`, for routing: exact for the commands the capability allows
+/// (`commands::allowed`, which a test checks against this) and for those the host sends
+/// around a transaction; any other command is taken to have its key first.
+fn keys(command: &[Vec<u8>]) -> &[Vec<u8>] {
+    let Some((name, args)) = command.split_first() else {
+        return &[];
+    };
+    let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
+    if is("EVAL") || is("EVALSHA") {
+        // SCRIPT-OR-SHA NUMKEYS KEY... ARG...
+        let numkeys = args
+            .get(1)
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok())
+            .unwrap_or(0);
+        return args
+            .get(2..)
+            .map_or(&[], |rest| &rest[..numkeys.min(rest.len())]);
+    }
+    if is("PING") || is("MULTI") || is("EXEC") || is("DISCARD") {
+        return &[];
+    }
+    args.get(..1).unwrap_or(&[])
+}
+
+/// The one slot of `command`'s keys: `Ok(None)` without keys, `Err` when they span slots.
+fn command_slot(command: &[Vec<u8>]) -> Result<Option<Slot>, Error> {
+    let mut slots = keys(command).iter().map(Slot::for_key);
+    let first = slots.next();
+    match first {
+        Some(slot) if slots.any(|other| other != slot) => Err(Error::Server(CROSSSLOT.into())),
+        first => Ok(first),
+    }
+}
+
+/// The master of `slot`, or any master for keyless commands.
+fn route(slot: Option<Slot>) -> SingleNodeRoutingInfo {
+    match slot {
+        Some(slot) => SingleNodeRoutingInfo::SpecificNode(Route::with_slot(slot, SlotAddr::Master)),
+        None => SingleNodeRoutingInfo::RandomPrimary,
+    }
+}
+
+/// The cluster connection with everything sent to one node, `route`'s, so that redis-rs'
+/// pipeline code (MULTI/EXEC framing, error handling) runs unchanged on the slot we chose.
+/// Redirections and reconnections stay redis-rs'.
+struct OnNode {
+    cluster: ClusterConnection,
+    route: SingleNodeRoutingInfo,
+}
+
+impl ConnectionLike for OnNode {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let routing = RoutingInfo::SingleNode(self.route.clone());
+        Box::pin(self.cluster.route_command(cmd.clone(), routing))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let route = self.route.clone();
+        Box::pin(
+            self.cluster
+                .route_pipeline(pipeline.clone(), offset, count, route),
+        )
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
+
+/// A transaction: on the master of the one slot all its keys share.
+async fn transaction(
+    cluster: ClusterConnection,
+    commands: Vec<Command>,
+) -> Result<Vec<Reply>, Error> {
+    let mut slot = None;
+    for command in &commands {
+        match (slot, command_slot(command)?) {
+            (Some(a), Some(b)) if a != b => return Err(Error::Server(CROSSSLOT.into())),
+            (None, found) => slot = found,
+            _ => {}
+        }
+    }
+    let count = commands.len();
+    let on_node = OnNode {
+        cluster,
+        route: route(slot),
+    };
+    let values = send_batch(on_node, commands, true)
+        .await
+        .map_err(to_wit_error)?;
+    replies(count, values)
+}
+
+/// A pipeline: one per slot, sent in parallel, the replies put back in the commands' order.
+/// A command whose own keys span slots goes by its first key (Redis answers it
+/// `CROSSSLOT`). A failing command fails the whole pipeline with redis-rs' pipeline error,
+/// as on one server, but the index that error names counts within its slot's part.
+async fn pipeline(cluster: ClusterConnection, commands: Vec<Command>) -> Result<Vec<Reply>, Error> {
+    let count = commands.len();
+    // (slot, the positions of its commands, the commands), in order of first appearance.
+    let mut parts: Vec<(Option<Slot>, Vec<usize>, Vec<Command>)> = Vec::new();
+    for (position, command) in commands.into_iter().enumerate() {
+        let slot = keys(&command).first().map(Slot::for_key);
+        match parts.iter_mut().find(|(s, _, _)| *s == slot) {
+            Some((_, positions, part)) => {
+                positions.push(position);
+                part.push(command);
+            }
+            None => parts.push((slot, vec![position], vec![command])),
+        }
+    }
+    let sent = parts.iter_mut().map(|(slot, _, part)| {
+        let on_node = OnNode {
+            cluster: cluster.clone(),
+            route: route(*slot),
+        };
+        send_batch(on_node, std::mem::take(part), false)
+    });
+    let answers = futures_util::future::try_join_all(sent)
+        .await
+        .map_err(to_wit_error)?;
+    let mut ordered: Vec<Option<Value>> = vec![None; count];
+    for ((_, positions, _), values) in parts.iter().zip(answers) {
+        if values.len() != positions.len() {
+            return Err(Error::UnsupportedReply(format!(
+                "{} commands got {} replies",
+                positions.len(),
+                values.len()
+            )));
+        }
+        for (&position, value) in positions.iter().zip(values) {
+            ordered[position] = Some(value);
+        }
+    }
+    replies(count, ordered.into_iter().flatten().collect())
+}
+
+// The connection is a cheap handle onto the cluster client's task: each call clones it.
+impl Backend for ClusterConnection {
+    fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
+        let cluster = self.clone();
+        Box::pin(async move { reply(send_one(cluster, command).await.map_err(to_wit_error)?) })
+    }
+
+    fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
+        let cluster = self.clone();
+        if atomic {
+            Box::pin(transaction(cluster, commands))
+        } else {
+            Box::pin(pipeline(cluster, commands))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn a_cluster_url_gives_one_node_url_per_seed() {
+        let url = ClusterUrl::parse(
+            "redis+cluster://u:p%40w@10.0.0.1:7000,h2:7001,[::1]:7002/?protocol=resp3",
+        )
+        .unwrap();
+        assert_eq!(
+            url.node_urls(),
+            [
+                "redis://u:p%40w@10.0.0.1:7000/?protocol=resp3",
+                "redis://u:p%40w@h2:7001/?protocol=resp3",
+                "redis://u:p%40w@[::1]:7002/?protocol=resp3",
+            ]
+        );
+        assert_eq!(
+            ClusterUrl::parse("REDISS+CLUSTER://h:1")
+                .unwrap()
+                .node_urls(),
+            ["rediss://h:1"]
+        );
+        for bad in [
+            "redis://h:1",
+            "redis+cluster://",
+            "redis+cluster://h:1,,h:2",
+            "h:1,h:2",
+        ] {
+            assert!(ClusterUrl::parse(bad).is_err(), "{bad}");
+        }
+        assert!(is_cluster_url("redis+cluster://h:1"));
+        assert!(is_cluster_url("Rediss+Cluster://h:1"));
+        assert!(!is_cluster_url("redis://h:1"));
+        assert!(!is_cluster_url("redis+unix:///run/redis.sock"));
+    }
+
+    #[test]
+    fn a_cluster_url_is_redacted() {
+        assert_eq!(
+            redact_cluster_url("redis+cluster://u:secret@h1:1,h2:2/0").as_deref(),
+            Some("redis+cluster://u:***@h1:1,h2:2/0")
+        );
+        assert_eq!(
+            redact_cluster_url("redis+cluster://:p@ss@h1:1").as_deref(),
+            Some("redis+cluster://:***@h1:1")
+        );
+        assert_eq!(
+            redact_cluster_url("redis+cluster://h1:1").as_deref(),
+            Some("redis+cluster://h1:1")
+        );
+        assert_eq!(redact_cluster_url("redis://u:p@h"), None);
+    }
+
+    #[test]
+    fn keys_are_found_for_every_allowed_command() {
+        // Written for exactly these: a command added to the allowlist must be checked here.
+        let allowed: Vec<&str> = super::super::commands::allowed().collect();
+        assert_eq!(
+            allowed,
+            [
+                "PING", "EVALSHA", "EVAL", "ZADD", "SADD", "HSET", "HMGET", "ZCOUNT"
+            ]
+        );
+        assert!(keys(&cmd(&["PING"])).is_empty());
+        assert!(keys(&cmd(&["ping", "hello"])).is_empty());
+        assert_eq!(
+            keys(&cmd(&["EVALSHA", "abc", "2", "k1", "k2", "a"])),
+            cmd(&["k1", "k2"])
+        );
+        assert_eq!(
+            keys(&cmd(&["eval", "return 1", "0", "a"])),
+            Vec::<Vec<u8>>::new()
+        );
+        // A NUMKEYS past the arguments: Redis refuses it; routing takes what is there.
+        assert_eq!(keys(&cmd(&["EVAL", "s", "3", "k1"])), cmd(&["k1"]));
+        for name in ["ZADD", "SADD", "HSET", "HMGET", "ZCOUNT"] {
+            assert_eq!(keys(&cmd(&[name, "k", "a", "b"])), cmd(&["k"]), "{name}");
+        }
+        for name in ["MULTI", "EXEC", "DISCARD"] {
+            assert!(keys(&cmd(&[name])).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_command_has_one_slot_or_is_crossslot() {
+        let slot = |key: &str| Some(Slot::for_key(key));
+        assert_eq!(command_slot(&cmd(&["PING"])), Ok(None));
+        assert_eq!(
+            command_slot(&cmd(&["HSET", "{a}x", "f", "v"])),
+            Ok(slot("a"))
+        );
+        assert_eq!(
+            command_slot(&cmd(&["EVALSHA", "s", "2", "{t}:1", "{t}:2"])),
+            Ok(slot("t"))
+        );
+        assert_eq!(
+            command_slot(&cmd(&["EVALSHA", "s", "2", "a", "b"])),
+            Err(Error::Server(CROSSSLOT.into()))
+        );
+    }
+}
