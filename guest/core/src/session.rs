@@ -186,7 +186,10 @@ mod tests {
             d: Vec::new(),
             max_age: None,
         };
-        let same = |s: &Session| serde_json::to_string(s).unwrap() == s.to_json().to_string();
+        let same = |s: &Session| {
+            let value_text: String = s.to_json().to_string();
+            serde_json::to_string(s).unwrap() == value_text
+        };
         assert!(same(&s));
         s.no_resave = true;
         s.max_age = Some(40);
