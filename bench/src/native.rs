@@ -119,22 +119,21 @@ impl Native {
                 .arg(merge.had_d)
                 .arg(&merge.old_d)
                 .arg(&merge.new_d)
+                .arg(self.keys.prefix())
                 .invoke_async(&mut conn)
                 .await?;
             let mut it = reply.into_iter();
             let status = it.next();
             let w = it.next();
-            current = fields(it);
             match (status, w) {
+                // Written: the session as the merge read it, as the component answers.
                 (Some(Value::Int(1)), Some(Value::Int(w))) => {
-                    let mut s = session::prepare(&current, now)?
-                        .ok_or("session vanished")?
-                        .session;
+                    let mut s = merge.read.session;
                     s.w = w as u64;
                     s.d = merge.read.stored.visible();
                     return Ok(Some(s));
                 }
-                (Some(Value::Int(2)), _) => continue,
+                (Some(Value::Int(2)), _) => current = fields(it),
                 _ => return Ok(None),
             }
         }
