@@ -27,22 +27,11 @@ pub type DataInput = Vec<(String, Option<DataValue>)>;
 
 /// `d` as a JSON object, keys in stored order.
 pub fn data_to_json(d: &[(String, DataValue)]) -> Value {
-    let map = d
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                DataValue::Text(s) => Value::String(s.clone()),
-                DataValue::Integer(i) => Value::from(*i),
-                DataValue::Float(f) => Value::from(*f),
-                DataValue::Boolean(b) => Value::Bool(*b),
-            };
-            (k.clone(), v)
-        })
-        .collect();
-    Value::Object(map)
+    // String keys only: always serializes.
+    serde_json::to_value(DataJson(d)).unwrap_or(Value::Null)
 }
 
-/// `d` as [`data_to_json`]'s object, written straight to text.
+/// `d` as a JSON object, keys in order, written straight to text.
 pub(crate) struct DataJson<'a>(pub &'a [(String, DataValue)]);
 
 impl serde::Serialize for DataJson<'_> {

@@ -2,7 +2,7 @@
 
 use crate::data::{Data, DataInput, StoredData};
 use crate::error::SessionError;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A live session.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,28 +27,14 @@ impl Session {
     /// node's session object: `{id, r, w, ttl, idle, ip[, no_resave: true][, d]}`, and
     /// `max_age` (seconds left) for a session created with one.
     pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("id".into(), self.id.clone().into());
-        o.insert("r".into(), self.r.into());
-        o.insert("w".into(), self.w.into());
-        o.insert("ttl".into(), self.ttl.into());
-        o.insert("idle".into(), self.idle.into());
-        o.insert("ip".into(), self.ip.clone().into());
-        if self.no_resave {
-            o.insert("no_resave".into(), true.into());
-        }
-        if !self.d.is_empty() {
-            o.insert("d".into(), crate::data::data_to_json(&self.d));
-        }
-        if let Some(left) = self.max_age {
-            o.insert("max_age".into(), left.into());
-        }
-        Value::Object(o)
+        // The shape is defined once, by the `Serialize` impl below; a session has only
+        // string keys, so it always serializes.
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
-/// The same object as [`Session::to_json`], written straight to text (no `Value` tree):
-/// what the HTTP answers use.
+/// node's session object, written straight to text (no `Value` tree), as the HTTP answers
+/// use it; [`Session::to_json`] is the same as a `Value`.
 impl serde::Serialize for Session {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
