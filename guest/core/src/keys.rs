@@ -7,8 +7,120 @@
 //! | `NS:APP:_users` | zset | `ID` scored by last activity |
 //! | `NS:APP:us:ID` | set | the user's tokens |
 //! | `NS:SESSIONS` | zset | `APP:TOKEN:ID` scored by expiry (`la + ttl`), read by wipe |
+//!
+//! On Redis Cluster a namespace is split into shards instead ([`Layout::sharded`]): shard
+//! `I` is the same layout under the prefix `{TAG}:` instead of `NS:`, one hash tag, so each
+//! shard's keys share one slot and every script stays on one node. node cannot read it.
 
+use crate::token;
 use crate::validate::TOKEN_LEN;
+use std::borrow::Cow;
+
+/// Redis Cluster's slot count.
+const SLOTS: u32 = 16384;
+
+/// The most shards a namespace can have: a token names its shard in two of its symbols.
+pub const MAX_SHARDS: u16 = token::SHARDS_IN_TOKEN;
+
+/// Redis Cluster's slot of a key: CRC16 (XMODEM) of its hash tag, the part between the
+/// first `{` and the next `}` when not empty, else of the whole key.
+pub fn slot(key: &[u8]) -> u16 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    (u32::from(crc16::State::<crc16::XMODEM>::calculate(tagged.unwrap_or(key))) % SLOTS) as u16
+}
+
+/// Where a namespace's keys live: node's one prefix `NS:`, or shards.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// One [`Keys`] per shard; node's layout is the one shard `NS:`.
+    shards: Vec<Keys>,
+    sharded: bool,
+}
+
+impl Layout {
+    /// node's layout.
+    pub fn node(namespace: &str) -> Self {
+        Self {
+            shards: vec![Keys::new(namespace)],
+            sharded: false,
+        }
+    }
+
+    /// `shards` shards (1 to [`MAX_SHARDS`]; 0 is node's layout). Shard `I`'s prefix is
+    /// `{NS:sI.K}:`, K the first number that puts the tag in the `I`-th of `shards` equal
+    /// slot ranges: a cluster whose masters own equal contiguous ranges (what
+    /// `redis-cli --cluster create` makes) gets an equal share of the shards, which random
+    /// tags would not give (16 random slots over 3 masters are often 3/6/7).
+    pub fn sharded(namespace: &str, shards: u16) -> Self {
+        let n = u32::from(shards.min(MAX_SHARDS));
+        if n == 0 {
+            return Self::node(namespace);
+        }
+        let shards = (0..n)
+            .map(|i| {
+                let range = i * SLOTS / n..(i + 1) * SLOTS / n;
+                // A namespace holding `}` truncates the tag, so no K may help: keep the last.
+                let mut tag = String::new();
+                for k in 0..100_000 {
+                    tag = format!("{{{namespace}:s{i}.{k}}}:");
+                    if range.contains(&u32::from(slot(tag.as_bytes()))) {
+                        break;
+                    }
+                }
+                Keys { prefix: tag }
+            })
+            .collect();
+        Self {
+            shards,
+            sharded: true,
+        }
+    }
+
+    /// Every shard's keys (node's layout: one).
+    pub fn shards(&self) -> &[Keys] {
+        &self.shards
+    }
+
+    pub fn is_sharded(&self) -> bool {
+        self.sharded
+    }
+
+    /// The shard a token names (node's layout: the one), `None` for a token of no shard
+    /// here (made by node, or for another shard count): no session has it.
+    pub fn token_shard(&self, token: &str) -> Option<usize> {
+        if !self.sharded {
+            return Some(0);
+        }
+        let shard = token::shard_of(token)?;
+        (shard < self.shards.len()).then_some(shard)
+    }
+
+    /// The shard of a user's sessions: a hash of the id, so all of them are in one shard.
+    pub fn user_shard(&self, id: &str) -> usize {
+        usize::from(crc16::State::<crc16::XMODEM>::calculate(id.as_bytes())) % self.shards.len()
+    }
+
+    /// The keys of shard `i` (< `shards().len()`).
+    pub fn shard(&self, i: usize) -> &Keys {
+        &self.shards[i]
+    }
+}
+
+impl From<Layout> for Cow<'_, Layout> {
+    fn from(layout: Layout) -> Self {
+        Cow::Owned(layout)
+    }
+}
+
+impl<'a> From<&'a Layout> for Cow<'a, Layout> {
+    fn from(layout: &'a Layout) -> Self {
+        Cow::Borrowed(layout)
+    }
+}
 
 /// The hash fields a session is read with: node's `HMGET` order, then `exp` (the absolute
 /// deadline of a session created with max-age; node never writes or reads it).
@@ -28,7 +140,7 @@ impl Keys {
         }
     }
 
-    /// `NS:`: what every key starts with.
+    /// `NS:` (a shard's `{TAG}:`): what every key starts with.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -53,7 +165,7 @@ impl Keys {
         format!("{}{app}:us:{id}", self.prefix)
     }
 
-    /// `NS:SESSIONS`, shared by every app of the namespace.
+    /// `NS:SESSIONS`, shared by every app of the namespace (of the shard).
     pub fn expiries(&self) -> String {
         format!("{}SESSIONS", self.prefix)
     }
@@ -104,6 +216,51 @@ mod tests {
             expiry_member("myapp", TOK, "user1"),
             format!("myapp:{TOK}:user1")
         );
+    }
+
+    #[test]
+    fn slots_follow_redis_cluster() {
+        // Redis' own answers (CLUSTER KEYSLOT).
+        assert_eq!(slot(b"foo"), 12182);
+        assert_eq!(slot(b"123456789"), 12739);
+        assert_eq!(slot(b"{user1000}.following"), slot(b"{user1000}.followers"));
+        assert_eq!(slot(b"foo{}{bar}"), slot(b"foo{}{bar}"));
+        assert_ne!(slot(b"foo{}{bar}"), slot(b"bar"));
+        assert_eq!(slot(b"foo{{bar}}zap"), slot(b"{bar"));
+    }
+
+    #[test]
+    fn shards_take_equal_slot_ranges_and_one_slot_each() {
+        for n in [1u16, 3, 16, 100] {
+            let layout = Layout::sharded("rs", n);
+            assert!(layout.is_sharded());
+            assert_eq!(layout.shards().len(), usize::from(n));
+            for (i, keys) in layout.shards().iter().enumerate() {
+                let i = i as u32;
+                let s = u32::from(slot(keys.session("app", TOK).as_bytes()));
+                assert!(i * SLOTS / u32::from(n) <= s && s < (i + 1) * SLOTS / u32::from(n));
+                for key in [keys.sessions("app"), keys.users("app"), keys.user_tokens("app", "u:1"), keys.expiries()] {
+                    assert_eq!(u32::from(slot(key.as_bytes())), s, "{key}");
+                }
+            }
+        }
+        let node = Layout::sharded("rs", 0);
+        assert!(!node.is_sharded());
+        assert_eq!(node.shard(0).sessions("app"), "rs:app:_sessions");
+        assert_eq!(Layout::sharded("rs", 16).shard(3).prefix(), Layout::sharded("rs", 16).shard(3).prefix());
+    }
+
+    #[test]
+    fn a_user_keeps_its_shard() {
+        let layout = Layout::sharded("rs", 16);
+        let mut seen = [0usize; 16];
+        for u in 0..1000 {
+            let id = format!("user{u}");
+            assert_eq!(layout.user_shard(&id), layout.user_shard(&id));
+            seen[layout.user_shard(&id)] += 1;
+        }
+        // 1000 users over 16 shards: ~62 each.
+        assert!(seen.iter().all(|&n| (30..100).contains(&n)), "{seen:?}");
     }
 
     #[test]

@@ -4,12 +4,13 @@ use crate::backend::command;
 use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::data::{self, DataInput, StoredData};
 use crate::error::SessionError;
-use crate::keys::{self, Keys};
+use crate::keys::{self, Keys, Layout};
 use crate::page::{self, KILL_BATCH, Page, SoappCursor};
 use crate::scripts::{self, Script};
 use crate::session::{self, Fields, Session};
 use crate::token;
 use crate::validate;
+use std::borrow::Cow;
 
 /// How many times `set` re-merges when a concurrent `set` changed `d` between its read and
 /// its write. Every retry means another writer succeeded (no livelock), but one writer can
@@ -65,57 +66,70 @@ pub struct CreateOptions<'a> {
     pub max_age: Option<i64>,
 }
 
-/// The session API over one namespace of one backend.
-#[derive(Debug)]
-pub struct SessionStore<B> {
-    backend: B,
-    keys: Keys,
+/// Runs a script by EVALSHA, loading it with EVAL when Redis does not know it yet.
+fn run(
+    backend: &mut impl Backend,
+    script: &Script,
+    keys: &[String],
+    args: Command,
+) -> Result<Reply, SessionError> {
+    let invocation = |verb: &str, script: &str| {
+        let mut cmd = command![verb, script, keys.len()];
+        cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+        cmd.extend(args.iter().cloned());
+        cmd
+    };
+    // The common case sends the SHA; only a Redis that lost its script cache (restart,
+    // SCRIPT FLUSH) costs a second command carrying the source.
+    match backend.execute(invocation("EVALSHA", script.sha1())) {
+        Err(BackendError::Server(m)) if m.starts_with("NOSCRIPT") => {
+            backend.execute(invocation("EVAL", script.source))
+        }
+        other => other,
+    }
+    .map_err(store)
 }
 
-impl<B: Backend> SessionStore<B> {
+/// The keys a one-session script declares: hash, _sessions, _users, SESSIONS.
+fn session_keys(keys: &Keys, app: &str, token: &str) -> Vec<String> {
+    vec![
+        keys.session(app, token),
+        keys.sessions(app),
+        keys.users(app),
+        keys.expiries(),
+    ]
+}
+
+/// The session API over one namespace of one backend.
+#[derive(Debug)]
+pub struct SessionStore<'a, B> {
+    backend: B,
+    layout: Cow<'a, Layout>,
+}
+
+impl<'a, B: Backend> SessionStore<'a, B> {
+    /// node's layout.
     pub fn new(backend: B, namespace: &str) -> Self {
+        Self::with_layout(backend, Layout::node(namespace))
+    }
+
+    /// Any layout, e.g. a [`Layout::sharded`] one for Redis Cluster (made once and
+    /// borrowed: finding its hash tags costs a few thousand CRCs).
+    pub fn with_layout(backend: B, layout: impl Into<Cow<'a, Layout>>) -> Self {
         Self {
             backend,
-            keys: Keys::new(namespace),
+            layout: layout.into(),
         }
     }
 
-    /// Runs a script by EVALSHA, loading it with EVAL when Redis does not know it yet.
-    fn run(
-        &mut self,
-        script: &Script,
-        keys: &[String],
-        args: Command,
-    ) -> Result<Reply, SessionError> {
-        let invocation = |verb: &str, script: &str| {
-            let mut cmd = command![verb, script, keys.len()];
-            cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
-            cmd.extend(args.iter().cloned());
-            cmd
-        };
-        // The common case sends the SHA; only a Redis that lost its script cache (restart,
-        // SCRIPT FLUSH) costs a second command carrying the source.
-        match self.backend.execute(invocation("EVALSHA", script.sha1())) {
-            Err(BackendError::Server(m)) if m.starts_with("NOSCRIPT") => {
-                self.backend.execute(invocation("EVAL", script.source))
-            }
-            other => other,
-        }
-        .map_err(store)
+    /// The keys of the shard a token names; `None`: no session has this token.
+    fn token_keys(&self, token: &str) -> Option<&Keys> {
+        Some(self.layout.shard(self.layout.token_shard(token)?))
     }
 
-    /// The keys a one-session script declares: hash, _sessions, _users, SESSIONS.
-    fn session_keys(&self, app: &str, token: &str) -> Vec<String> {
-        vec![
-            self.keys.session(app, token),
-            self.keys.sessions(app),
-            self.keys.users(app),
-            self.keys.expiries(),
-        ]
-    }
-
-    fn prefix(&self) -> String {
-        self.keys.prefix().to_owned()
+    /// The keys of the shard of a user's sessions.
+    fn user_keys(&self, id: &str) -> &Keys {
+        self.layout.shard(self.layout.user_shard(id))
     }
 
     /// Reads sessions from a flat list of 9 fields each, skipping missing and expired ones.
@@ -151,9 +165,14 @@ impl<B: Backend> SessionStore<B> {
         }
         let max_age = validate::max_age(options.max_age)?;
         let cap = validate::max_per_user(options.max_per_user)?;
-        let token = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+        let shard = self.layout.user_shard(id);
+        let mut token = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+        if self.layout.is_sharded() {
+            token = token::in_shard(token, shard);
+        }
+        let k = self.layout.shard(shard);
         let now = self.backend.now();
-        let hash = self.keys.session(app, &token);
+        let hash = k.session(app, &token);
         let mut fields = command![
             "id", id, "r", "1", "w", "1", "ip", ip, "la", now, "ttl", ttl
         ];
@@ -174,14 +193,15 @@ impl<B: Backend> SessionStore<B> {
         if let Some(cap) = cap {
             let keys = vec![
                 hash,
-                self.keys.sessions(app),
-                self.keys.users(app),
-                self.keys.expiries(),
-                self.keys.user_tokens(app, id),
+                k.sessions(app),
+                k.users(app),
+                k.expiries(),
+                k.user_tokens(app, id),
             ];
-            let mut args = command![self.prefix(), app, &token, id, now, expiry, cap];
+            let mut args = command![k.prefix(), app, &token, id, now, expiry, cap];
             args.extend(fields);
-            count("create", self.run(&scripts::CREATE_CAPPED, &keys, args)?)?;
+            let reply = run(&mut self.backend, &scripts::CREATE_CAPPED, &keys, args)?;
+            count("create", reply)?;
             return Ok(token);
         }
         let mut hset = command!["HSET", &hash];
@@ -189,18 +209,18 @@ impl<B: Backend> SessionStore<B> {
         let commands = vec![
             command![
                 "ZADD",
-                self.keys.sessions(app),
+                k.sessions(app),
                 now,
                 keys::session_member(&token, id)
             ],
-            command!["ZADD", self.keys.users(app), now, id],
+            command!["ZADD", k.users(app), now, id],
             command![
                 "ZADD",
-                self.keys.expiries(),
+                k.expiries(),
                 expiry,
                 keys::expiry_member(app, &token, id)
             ],
-            command!["SADD", self.keys.user_tokens(app, id), &token],
+            command!["SADD", k.user_tokens(app, id), &token],
             hset,
         ];
         let replies = self.backend.transaction(commands).map_err(store)?;
@@ -214,9 +234,12 @@ impl<B: Backend> SessionStore<B> {
     pub fn get(&mut self, app: &str, token: &str) -> Result<Option<Session>, SessionError> {
         validate::app(app)?;
         validate::token(token)?;
+        let Some(k) = self.token_keys(token) else {
+            return Ok(None);
+        };
+        let keys = session_keys(k, app, token);
         let now = self.backend.now();
-        let keys = self.session_keys(app, token);
-        let reply = self.run(&scripts::GET, &keys, command![now, app, token])?;
+        let reply = run(&mut self.backend, &scripts::GET, &keys, command![now, app, token])?;
         let fields = take_fields(&mut array("get", reply)?.into_iter());
         Ok(session::prepare(&fields, now)?.map(|p| p.session))
     }
@@ -232,7 +255,11 @@ impl<B: Backend> SessionStore<B> {
         validate::app(app)?;
         validate::token(token)?;
         data::validate_input(d)?;
-        let keys = self.session_keys(app, token);
+        let Some(k) = self.token_keys(token) else {
+            return Ok(None);
+        };
+        let keys = session_keys(k, app, token);
+        let prefix = k.prefix().to_owned();
         let mut hmget = command!["HMGET", &keys[0]];
         hmget.extend(keys::SESSION_FIELDS.iter().map(|f| f.as_bytes().to_vec()));
         let reply = self.backend.execute(hmget).map_err(store)?;
@@ -249,9 +276,10 @@ impl<B: Backend> SessionStore<B> {
                 merge.had_d,
                 merge.old_d.as_slice(),
                 &merge.new_d,
-                self.prefix()
+                &prefix
             ];
-            let mut replies = array("set", self.run(&scripts::SET, &keys, args)?)?.into_iter();
+            let reply = run(&mut self.backend, &scripts::SET, &keys, args)?;
+            let mut replies = array("set", reply)?.into_iter();
             let status = replies.next().and_then(|r| r.integer());
             let w = replies.next().and_then(|r| r.integer());
             match (status, w) {
@@ -276,14 +304,12 @@ impl<B: Backend> SessionStore<B> {
     pub fn kill(&mut self, app: &str, token: &str) -> Result<u64, SessionError> {
         validate::app(app)?;
         validate::token(token)?;
-        let now = self.backend.now();
-        let keys = vec![self.keys.session(app, token)];
-        let reply = self.run(
-            &scripts::KILL,
-            &keys,
-            command![now, self.prefix(), app, token],
-        )?;
-        count("kill", reply)
+        let Some(k) = self.token_keys(token) else {
+            return Ok(0);
+        };
+        let keys = vec![k.session(app, token)];
+        let args = command![self.backend.now(), k.prefix(), app, token];
+        count("kill", run(&mut self.backend, &scripts::KILL, &keys, args)?)
     }
 
     /// Gives a live session a new token and kills the old one, in one atomic script:
@@ -292,17 +318,25 @@ impl<B: Backend> SessionStore<B> {
     pub fn rotate(&mut self, app: &str, token: &str) -> Result<Option<String>, SessionError> {
         validate::app(app)?;
         validate::token(token)?;
-        // A taken token (2^-380 odds per try) just draws another.
+        let Some(shard) = self.layout.token_shard(token) else {
+            return Ok(None);
+        };
+        // A taken token (2^-370 odds per try) just draws another.
         for _ in 0..3 {
-            let new = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+            let mut new = token::generate(|buf| self.backend.fill_random(buf)).map_err(store)?;
+            if self.layout.is_sharded() {
+                // The user's shard, as the old token's.
+                new = token::in_shard(new, shard);
+            }
+            let k = self.layout.shard(shard);
             let keys = vec![
-                self.keys.session(app, token),
-                self.keys.session(app, &new),
-                self.keys.sessions(app),
-                self.keys.expiries(),
+                k.session(app, token),
+                k.session(app, &new),
+                k.sessions(app),
+                k.expiries(),
             ];
-            let args = command![self.backend.now(), self.prefix(), app, token, &new];
-            match self.run(&scripts::ROTATE, &keys, args)? {
+            let args = command![self.backend.now(), k.prefix(), app, token, &new];
+            match run(&mut self.backend, &scripts::ROTATE, &keys, args)? {
                 Reply::Integer(1) => return Ok(Some(new)),
                 Reply::Integer(0) => return Ok(None),
                 Reply::Integer(2) => continue,
@@ -317,8 +351,18 @@ impl<B: Backend> SessionStore<B> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let min = self.backend.now().saturating_sub(dt);
-        let cmd = command!["ZCOUNT", self.keys.users(app), min, "+inf"];
-        count("activity", self.backend.execute(cmd).map_err(store)?)
+        let zcount = |k: &Keys| command!["ZCOUNT", k.users(app), min, "+inf"];
+        if !self.layout.is_sharded() {
+            let cmd = zcount(self.layout.shard(0));
+            return count("activity", self.backend.execute(cmd).map_err(store)?);
+        }
+        // A user's sessions are in one shard, so distinct users add up. One pipeline: a
+        // cluster client sends each master its part at once.
+        let cmds = self.layout.shards().iter().map(zcount).collect();
+        let replies = self.backend.pipeline(cmds).map_err(store)?;
+        replies
+            .into_iter()
+            .try_fold(0, |sum, r| Ok(sum + count("activity", r)?))
     }
 
     /// The live sessions of one user, all pages of [`Self::soid_page`].
@@ -347,8 +391,11 @@ impl<B: Backend> SessionStore<B> {
         validate::id(id)?;
         let cursor = page::soid_cursor(cursor)?;
         let now = self.backend.now();
-        let args = command![self.prefix(), app, id, cursor, page::SOID_PAGE];
-        let mut rows = array("soid", self.run(&scripts::SOID, &[], args)?)?.into_iter();
+        let k = self.user_keys(id);
+        let keys = [k.user_tokens(app, id)];
+        let args = command![k.prefix(), app, id, cursor, page::SOID_PAGE];
+        let reply = run(&mut self.backend, &scripts::SOID, &keys, args)?;
+        let mut rows = array("soid", reply)?.into_iter();
         let next = rows
             .next()
             .and_then(Reply::into_bytes)
@@ -363,10 +410,14 @@ impl<B: Backend> SessionStore<B> {
     pub fn killsoid(&mut self, app: &str, id: &str) -> Result<u64, SessionError> {
         validate::app(app)?;
         validate::id(id)?;
+        let k = self.user_keys(id);
+        let keys = [k.user_tokens(app, id)];
+        let prefix = k.prefix().to_owned();
         let mut total = 0;
         loop {
-            let args = command![self.prefix(), app, id, KILL_BATCH];
-            let reply = array("killsoid", self.run(&scripts::KILLSOID, &[], args)?)?;
+            let args = command![&prefix, app, id, KILL_BATCH];
+            let reply = run(&mut self.backend, &scripts::KILLSOID, &keys, args)?;
+            let reply = array("killsoid", reply)?;
             let [killed, popped] = reply.as_slice() else {
                 return Err(unexpected("killsoid", &reply));
             };
@@ -390,13 +441,20 @@ impl<B: Backend> SessionStore<B> {
             out.extend(page.sessions);
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(out),
+                None => break,
             }
         }
+        if self.layout.is_sharded() {
+            // Each shard's pages are newest first; merge them (a stable sort keeps ties in
+            // page order).
+            out.sort_by_key(|s| s.idle);
+        }
+        Ok(out)
     }
 
     /// One page of soapp, read atomically. The window (`now - delta_time`) is fixed by the
-    /// first page and carried in the cursor; expiry is judged at each page's time.
+    /// first page and carried in the cursor; expiry is judged at each page's time. A
+    /// sharded layout's pages go shard by shard, each newest first.
     pub fn soapp_page(
         &mut self,
         app: &str,
@@ -406,17 +464,19 @@ impl<B: Backend> SessionStore<B> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let now = self.backend.now();
+        let sharded = self.layout.is_sharded();
         let from = match cursor {
-            Some(c) => SoappCursor::parse(c)?,
-            None => SoappCursor {
-                min: now.saturating_sub(dt).to_string(),
-                score: String::new(),
-                position: String::new(),
-                member: String::new(),
-            },
+            Some(c) => SoappCursor::parse(c, sharded)?,
+            None => SoappCursor::start(0, now.saturating_sub(dt).to_string()),
         };
+        let shards = self.layout.shards().len();
+        if from.shard >= shards {
+            return Err(SessionError::format("cursor"));
+        }
+        let k = self.layout.shard(from.shard);
+        let keys = [k.sessions(app)];
         let args = command![
-            self.prefix(),
+            k.prefix(),
             app,
             &from.min,
             page::SOAPP_PAGE,
@@ -425,7 +485,8 @@ impl<B: Backend> SessionStore<B> {
             &from.member,
             &from.position
         ];
-        let mut rows = array("soapp", self.run(&scripts::SOAPP, &[], args)?)?.into_iter();
+        let reply = run(&mut self.backend, &scripts::SOAPP, &keys, args)?;
+        let mut rows = array("soapp", reply)?.into_iter();
         let (score, member, position) = (rows.next(), rows.next(), rows.next());
         let (Some(score), Some(member), Some(position)) = (
             score.and_then(Reply::into_bytes),
@@ -435,45 +496,61 @@ impl<B: Backend> SessionStore<B> {
             return Err(SessionError::Store("unexpected reply to soapp".into()));
         };
         let sessions = Self::sessions(rows, now)?;
-        let next = (!score.is_empty()).then(|| {
-            SoappCursor {
+        let next = if !score.is_empty() {
+            Some(SoappCursor {
+                shard: from.shard,
                 min: from.min,
                 score: String::from_utf8_lossy(&score).into_owned(),
                 position: position.to_string(),
                 member: String::from_utf8_lossy(&member).into_owned(),
-            }
-            .render()
-        });
+            })
+        } else if from.shard + 1 < shards {
+            Some(SoappCursor::start(from.shard + 1, from.min))
+        } else {
+            None
+        };
+        let next = next.map(|c| c.render(sharded));
         Ok(Page { sessions, next })
     }
 
-    /// Deletes every session of `app`, in atomic batches of the oldest; returns how many.
-    /// Sessions created while it runs are deleted too, until `_sessions` is empty.
+    /// Deletes every session of `app`, in atomic batches of the oldest (shard by shard);
+    /// returns how many. Sessions created while it runs are deleted too, until `_sessions`
+    /// is empty.
     pub fn killall(&mut self, app: &str) -> Result<u64, SessionError> {
         validate::app(app)?;
         let mut total = 0;
-        loop {
-            let args = command![self.prefix(), app, KILL_BATCH];
-            let removed = count("killall", self.run(&scripts::KILLALL, &[], args)?)?;
-            total += removed;
-            if removed < KILL_BATCH as u64 {
-                return Ok(total);
+        for k in self.layout.shards() {
+            let keys = [k.sessions(app)];
+            loop {
+                let args = command![k.prefix(), app, KILL_BATCH];
+                let reply = run(&mut self.backend, &scripts::KILLALL, &keys, args)?;
+                let removed = count("killall", reply)?;
+                total += removed;
+                if removed < KILL_BATCH as u64 {
+                    break;
+                }
             }
         }
+        Ok(total)
     }
 
-    /// Deletes every expired session of the namespace, in batches; returns how many.
+    /// Deletes every expired session of the namespace, in batches (shard by shard);
+    /// returns how many.
     pub fn wipe(&mut self) -> Result<u64, SessionError> {
         let now = self.backend.now();
         let mut total = 0;
-        loop {
-            let args = command![self.prefix(), now, WIPE_BATCH];
-            let removed = count("wipe", self.run(&scripts::WIPE, &[], args)?)?;
-            total += removed;
-            if removed < WIPE_BATCH as u64 {
-                return Ok(total);
+        for k in self.layout.shards() {
+            let keys = [k.expiries()];
+            loop {
+                let args = command![k.prefix(), now, WIPE_BATCH];
+                let removed = count("wipe", run(&mut self.backend, &scripts::WIPE, &keys, args)?)?;
+                total += removed;
+                if removed < WIPE_BATCH as u64 {
+                    break;
+                }
             }
         }
+        Ok(total)
     }
 
     /// `PONG` when Redis answers.

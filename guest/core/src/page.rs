@@ -32,8 +32,10 @@ fn invalid_cursor() -> SessionError {
 
 /// soapp's cursor: the window's lowest score (fixed by the first page), then the score,
 /// the position among the members of that score, and the member of the row listed last,
-/// separated by spaces (only the member may hold one).
+/// separated by spaces (only the member may hold one). A sharded layout's starts with the
+/// shard, and is only the shard and the window when the next page starts a shard.
 pub(crate) struct SoappCursor {
+    pub shard: usize,
     pub min: String,
     pub score: String,
     pub position: String,
@@ -41,14 +43,44 @@ pub(crate) struct SoappCursor {
 }
 
 impl SoappCursor {
-    pub fn render(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.min, self.score, self.position, self.member
-        )
+    /// The first page of a shard.
+    pub fn start(shard: usize, min: String) -> Self {
+        Self {
+            shard,
+            min,
+            score: String::new(),
+            position: String::new(),
+            member: String::new(),
+        }
     }
 
-    pub fn parse(cursor: &str) -> Result<Self, SessionError> {
+    pub fn render(&self, sharded: bool) -> String {
+        let rest = format!(
+            "{} {} {} {}",
+            self.min, self.score, self.position, self.member
+        );
+        match sharded {
+            false => rest,
+            true if self.score.is_empty() => format!("{} {}", self.shard, self.min),
+            true => format!("{} {rest}", self.shard),
+        }
+    }
+
+    pub fn parse(cursor: &str, sharded: bool) -> Result<Self, SessionError> {
+        if sharded {
+            let (shard, rest) = cursor.split_once(' ').ok_or_else(invalid_cursor)?;
+            let shard = shard.parse().map_err(|_| invalid_cursor())?;
+            if !rest.contains(' ') {
+                if rest.is_empty() || rest.parse::<f64>().is_err() {
+                    return Err(invalid_cursor());
+                }
+                return Ok(Self::start(shard, rest.to_owned()));
+            }
+            return Ok(Self {
+                shard,
+                ..Self::parse(rest, false)?
+            });
+        }
         let mut parts = cursor.splitn(4, ' ');
         let (Some(min), Some(score), Some(position), Some(member)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -60,6 +92,7 @@ impl SoappCursor {
             return Err(invalid_cursor());
         }
         Ok(Self {
+            shard: 0,
             min: min.to_owned(),
             score: score.to_owned(),
             position: position.to_owned(),
@@ -84,23 +117,31 @@ mod tests {
     #[test]
     fn soapp_cursors_round_trip_members_with_spaces() {
         let c = SoappCursor {
+            shard: 0,
             min: "1795732332".into(),
             score: "1795732932".into(),
             position: "7".into(),
             member: "t:user one".into(),
         };
-        let back = SoappCursor::parse(&c.render()).unwrap();
+        let back = SoappCursor::parse(&c.render(false), false).unwrap();
         assert_eq!(back.member, "t:user one");
         assert_eq!(back.score, "1795732932");
         assert_eq!(back.min, "1795732332");
         assert_eq!(back.position, "7");
+        let sharded = SoappCursor { shard: 11, ..c };
+        let back = SoappCursor::parse(&sharded.render(true), true).unwrap();
+        assert_eq!((back.shard, back.member.as_str()), (11, "t:user one"));
+        let start = SoappCursor::start(3, "1795732332".into()).render(true);
+        assert_eq!(start, "3 1795732332");
+        let back = SoappCursor::parse(&start, true).unwrap();
+        assert_eq!((back.shard, back.min.as_str(), back.score.as_str()), (3, "1795732332", ""));
     }
 
     #[test]
     fn malformed_cursors_are_invalid_format() {
         for bad in ["", "1 2 0", "x 2 0 m", "1 y 0 m", "1 2 z m", "1 2 0 "] {
             assert_eq!(
-                SoappCursor::parse(bad).err().unwrap().to_string(),
+                SoappCursor::parse(bad, false).err().unwrap().to_string(),
                 "Invalid cursor format"
             );
         }

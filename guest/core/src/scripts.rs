@@ -7,8 +7,10 @@
 //! merges in the guest and the script only compares and swaps the field's bytes.
 //!
 //! Keys: the scripts for one session declare theirs; those that walk a user or an app
-//! (kill, killsoid, killall, wipe, soid, soapp) derive keys from members they read, as the
-//! layout requires. Every key still starts with the namespace prefix, which is what a
+//! (kill, killsoid, killall, wipe, soid, soapp) declare the key they start from and derive
+//! the others from members they read and the prefix, as the layout requires. On Redis
+//! Cluster every key of a script shares the declared key's hash tag (one shard), so the
+//! script runs where the declared key lives. Every key still starts with the namespace prefix, which is what a
 //! tenant's Redis ACL user (`~NS:*`) allows; Redis checks ACLs inside scripts too.
 //! Every write node announces to its read caches (`cachetime`) is announced here too, from
 //! inside the script that makes it: set, and every deletion (kill, killsoid, killall,
@@ -246,7 +248,7 @@ return 1
     ),
 );
 
-/// ARGV: prefix, app, id, batch size. Pops up to `batch` of the user's tokens and deletes
+/// KEYS: us:ID. ARGV: prefix, app, id, batch size. Pops up to `batch` of the user's tokens and deletes
 /// those sessions. Returns {sessions deleted, tokens popped}: fewer tokens than `batch`
 /// means the user had none left.
 pub static KILLSOID: Script = Script::new(
@@ -264,7 +266,7 @@ return {n, #tokens}
     ),
 );
 
-/// ARGV: prefix, app, batch size. Deletes the app's `batch` oldest sessions, the token sets
+/// KEYS: _sessions. ARGV: prefix, app, batch size. Deletes the app's `batch` oldest sessions, the token sets
 /// and the `_users` entries of their users (node's killall, one slice of it). Returns how
 /// many `_sessions` members it removed: fewer than `batch` means the app had none left.
 pub static KILLALL: Script = Script::new(
@@ -293,7 +295,7 @@ return #members
     ),
 );
 
-/// ARGV: prefix, now, batch size. Deletes up to `batch` sessions whose expiry is due, with
+/// KEYS: SESSIONS. ARGV: prefix, now, batch size. Deletes up to `batch` sessions whose expiry is due, with
 /// every index entry. Returns how many `SESSIONS` members it removed.
 pub static WIPE: Script = Script::new(
     "wipe",
@@ -317,7 +319,7 @@ return #members
     ),
 );
 
-/// ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 9
+/// KEYS: us:ID. ARGV: prefix, app, id, SSCAN cursor, SSCAN count. Returns {next cursor, then the 9
 /// fields of each session of this slice of the user's tokens, flat}.
 /// A user whose set fits in one page is read whole with SMEMBERS, so the order is node's
 /// (SSCAN walks a hash table's buckets in another order than SMEMBERS does).
@@ -345,7 +347,7 @@ return out
 );
 
 /// One page of soapp, walking `_sessions` from the highest score down.
-/// ARGV: prefix, app, lowest score (inclusive), page size, byte budget, then the cursor:
+/// KEYS: _sessions. ARGV: prefix, app, lowest score (inclusive), page size, byte budget, then the cursor:
 /// the score and member listed last and its position among the members of that score
 /// ('' '' '' for the first page). Returns {score, member, position of the last row when the
 /// page is full ('' '' 0 at the end), then the 9 fields of each row, flat}.

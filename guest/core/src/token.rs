@@ -12,6 +12,30 @@ pub const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// symbol is equally likely (no modulo bias).
 const ACCEPT_BELOW: u8 = 248;
 
+/// How many shards a token can name: its first two symbols, base 62 (see
+/// [`crate::keys::Layout::sharded`]).
+pub const SHARDS_IN_TOKEN: u16 = 62 * 62;
+
+fn symbol_value(b: u8) -> Option<usize> {
+    ALPHABET.iter().position(|&s| s == b)
+}
+
+/// A token of shard `shard` (< [`SHARDS_IN_TOKEN`]): its first two symbols name the shard,
+/// the other 62 are random (370 bits).
+pub fn in_shard(token: String, shard: usize) -> String {
+    let mut out = String::with_capacity(TOKEN_LEN);
+    out.push(char::from(ALPHABET[shard / 62 % 62]));
+    out.push(char::from(ALPHABET[shard % 62]));
+    out.push_str(&token[2..]);
+    out
+}
+
+/// The shard a (valid) token names.
+pub fn shard_of(token: &str) -> Option<usize> {
+    let b = token.as_bytes();
+    Some(symbol_value(*b.first()?)? * 62 + symbol_value(*b.get(1)?)?)
+}
+
 /// Makes a token from random bytes supplied by `fill`.
 pub fn generate<E>(mut fill: impl FnMut(&mut [u8]) -> Result<(), E>) -> Result<String, E> {
     let mut token = String::with_capacity(TOKEN_LEN);
@@ -61,6 +85,20 @@ mod tests {
         .unwrap();
         assert_eq!(calls, 3);
         assert_eq!(t, "9".repeat(64));
+    }
+
+    #[test]
+    fn a_token_names_its_shard() {
+        let t = "x".repeat(64);
+        for shard in [0, 1, 61, 62, 15, 3843] {
+            let marked = in_shard(t.clone(), shard);
+            assert_eq!(marked.len(), 64);
+            assert!(validate::token(&marked).is_ok());
+            assert_eq!(shard_of(&marked), Some(shard));
+            assert!(marked.ends_with(&t[2..]));
+        }
+        assert_eq!(shard_of("AB"), Some(1));
+        assert_eq!(shard_of("-B"), None);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod support;
 
+use redis_sessions_core::keys::{self, Layout};
 use redis_sessions_core::{
-    Backend, BackendError, Command, CreateOptions, DataValue, Reply, SessionStore,
+    Backend, BackendError, Command, CreateOptions, DataValue, Reply, Session, SessionStore,
+    token,
 };
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
-use support::{Both, Redis, RedisServer, redis};
+use support::{Both, Redis, RedisServer, c, redis};
 
 fn reply(v: Value) -> Reply {
     match v {
@@ -238,4 +240,130 @@ fn session_methods_match_redis() {
         compared: 0,
     };
     both.check_dump();
+}
+
+/// The sharded layout (Redis Cluster's) answers every method as node's layout does, on
+/// the same clock and bytes (tokens differ only in the two symbols naming the shard), and
+/// keeps each user's keys in one hash tag.
+#[test]
+fn the_sharded_layout_answers_as_node_s_layout() {
+    let now = Rc::new(Cell::new(1_800_000_000));
+    let env = |seed| Env {
+        now: now.clone(),
+        seed,
+    };
+    let node_store = Rc::new(MemoryStore::new());
+    let sharded_store = Rc::new(MemoryStore::new());
+    let layout = Layout::sharded("rs", 16);
+    let mut node = SessionStore::new(Side(node_store.clone(), env(7)), "rs");
+    let mut sharded = SessionStore::with_layout(Side(sharded_store.clone(), env(7)), &layout);
+    let step = |secs: i64| now.set(now.get() + secs);
+
+    // (app, id, node's token, the sharded layout's token)
+    let mut sessions = Vec::new();
+    for i in 0..60i64 {
+        let (app, id) = (["app", "other"][(i % 2) as usize], format!("user{}", i % 23));
+        let options = CreateOptions {
+            ttl: Some(100 + i),
+            no_resave: i % 7 == 0,
+            max_per_user: (i % 11 == 0).then_some(2),
+            max_age: (i % 5 == 0).then_some(150),
+            ..CreateOptions::default()
+        };
+        let a = node.create(app, &id, "10.0.0.1", &options).unwrap();
+        let b = sharded.create(app, &id, "10.0.0.1", &options).unwrap();
+        assert_eq!(a[2..], b[2..]);
+        let shard = token::shard_of(&b).unwrap();
+        assert_eq!(shard, layout.user_shard(&id));
+        sessions.push((app, id, a, b));
+        step(1);
+    }
+    let used: std::collections::HashSet<_> =
+        sessions.iter().map(|s| layout.user_shard(&s.1)).collect();
+    assert!(used.len() >= 10, "23 users in {} of 16 shards", used.len());
+
+    let d = vec![("n".to_owned(), Some(DataValue::Integer(2)))];
+    for (i, (app, _, a, b)) in sessions.iter().enumerate() {
+        assert_eq!(node.get(app, a), sharded.get(app, b));
+        if i % 3 == 0 {
+            assert_eq!(node.set(app, a, &d), sharded.set(app, b, &d));
+        }
+    }
+    // A token of no shard of this layout (node's, or a corrupted one) is no session.
+    let foreign = format!("99{}", &sessions[0].3[2..]);
+    assert_eq!(sharded.get("app", &foreign).unwrap(), None);
+    assert_eq!(sharded.kill("app", &foreign).unwrap(), 0);
+    assert_eq!(sharded.rotate("app", &foreign).unwrap(), None);
+
+    step(30);
+    for dt in [10, 45, 1000] {
+        assert_eq!(node.activity("app", dt), sharded.activity("app", dt));
+        let (mut x, mut y) = (node.soapp("app", dt).unwrap(), sharded.soapp("app", dt).unwrap());
+        assert!(y.windows(2).all(|w| w[0].idle <= w[1].idle), "newest first");
+        let key = |s: &Session| (s.idle, s.id.clone(), s.ttl, s.r, s.w);
+        x.sort_by_key(key);
+        y.sort_by_key(key);
+        assert_eq!(x, y);
+    }
+    // Page by page, shard by shard, every session once.
+    let mut paged = 0;
+    let mut cursor = None;
+    loop {
+        let page = sharded.soapp_page("app", 1000, cursor.as_deref()).unwrap();
+        paged += page.sessions.len();
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, sharded.soapp("app", 1000).unwrap().len());
+    assert!(sharded.soapp_page("app", 1000, Some("16 1")).is_err());
+
+    for user in ["user1", "user2", "nobody"] {
+        let (mut x, mut y) = (node.soid("app", user).unwrap(), sharded.soid("app", user).unwrap());
+        x.sort_by_key(|s| s.idle);
+        y.sort_by_key(|s| s.idle);
+        assert_eq!(x, y);
+    }
+    let (app, _, a, b) = &sessions[40];
+    let (ra, rb) = (node.rotate(app, a).unwrap(), sharded.rotate(app, b).unwrap());
+    let rb = rb.unwrap();
+    assert_eq!(token::shard_of(&rb), token::shard_of(b), "a rotated token keeps its shard");
+    assert_eq!(node.get(app, &ra.unwrap()), sharded.get(app, &rb));
+    assert_eq!(node.kill(app, a), sharded.kill(app, b));
+    assert_eq!(node.killsoid("app", "user2"), sharded.killsoid("app", "user2"));
+
+    // Every key of the sharded store is in a shard, and a user's keys in its shard's slot.
+    let keys = sharded_store.inspect(&c("KEYS *")).unwrap();
+    let Value::Array(keys) = keys else { panic!() };
+    let slots: Vec<u16> = layout
+        .shards()
+        .iter()
+        .map(|k| keys::slot(k.prefix().as_bytes()))
+        .collect();
+    for key in &keys {
+        let Value::Bulk(key) = key else { panic!() };
+        assert!(slots.contains(&keys::slot(key)), "{}", String::from_utf8_lossy(key));
+    }
+    for (app, id, _, _) in &sessions {
+        let set = layout.shard(layout.user_shard(id)).user_tokens(app, id);
+        if let Ok(Value::Array(tokens)) = sharded_store.inspect(&c(&format!("SMEMBERS {set}"))) {
+            for t in tokens {
+                let Value::Bulk(t) = t else { panic!() };
+                assert_eq!(token::shard_of(&String::from_utf8(t).unwrap()), Some(layout.user_shard(id)));
+            }
+        }
+    }
+
+    step(200); // every session is due
+    assert_eq!(node.wipe(), sharded.wipe());
+    for (app, id, _, _) in sessions.iter().take(4) {
+        let options = CreateOptions::default();
+        node.create(app, id, "10.0.0.1", &options).unwrap();
+        sharded.create(app, id, "10.0.0.1", &options).unwrap();
+    }
+    assert_eq!(node.killall("app"), sharded.killall("app"));
+    assert_eq!(node.killall("other"), sharded.killall("other"));
+    let empty = sharded_store.inspect(&c("KEYS *")).unwrap();
+    assert_eq!(empty, Value::Array(Vec::new()));
 }
