@@ -600,3 +600,17 @@ crate::on_both_backends!(
     namespaces_are_separate,
     no_input_traps_the_component,
 );
+
+// What does not read node's key names runs on a Redis Cluster too (the sharded layout).
+crate::on_redis_cluster!(
+    #[tokio::test]
+    create_and_get_return_nodes_session_shape,
+    tokens_are_distinct,
+    create_validation_follows_nodes_order_and_messages,
+    other_methods_validate_app_token_id_and_delta_time,
+    ids_with_colons_and_utf8_are_listed_and_killed_without_leaks,
+    get_slides_the_expiry_window,
+    activity_and_soapp_count_the_window,
+    kill_removes_the_session_and_its_index_entries,
+    no_input_traps_the_component,
+);

@@ -99,6 +99,7 @@ impl Pinger {
                     store.execute(&[b"PING".to_vec()]).unwrap();
                 })
             }
+            TestStore::Cluster(_) => unreachable!("the big methods are measured on one server"),
         };
         let thread = std::thread::spawn({
             let stop = stop.clone();

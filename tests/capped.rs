@@ -49,7 +49,7 @@ async fn the_oldest_activity_goes_first(server: TestStore) {
     let mut raw = server.raw().await;
     let keys = common::keys(&mut raw).await;
     assert!(!keys.iter().any(|k| k.contains(&b)), "{keys:?}");
-    let expiries = common::zset_members(&mut raw, "rs:SESSIONS").await;
+    let expiries = common::zset_members(&mut raw, &common::key_ending(&keys, ":SESSIONS")).await;
     assert_eq!(expiries.len(), 2);
     assert!(!expiries.iter().any(|m| m.contains(&b)));
     // Other users and a cap of 1.
@@ -131,12 +131,13 @@ async fn concurrent_creates_leave_exactly_the_cap(server: TestStore) {
         .collect();
     assert_eq!(hashes.len(), 3, "{hashes:?}");
     let members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(format!("rs:{APP}:us:many"))
+        .arg(common::key_ending(&keys, &format!(":{APP}:us:many")))
         .query_async(&mut raw)
         .await
         .unwrap();
     assert_eq!(members.len(), 3);
-    for key in [format!("rs:{APP}:_sessions"), "rs:SESSIONS".into()] {
+    for suffix in [format!(":{APP}:_sessions"), ":SESSIONS".into()] {
+        let key = common::key_ending(&keys, &suffix);
         let members = common::zset_members(&mut raw, &key).await;
         assert_eq!(members.len(), 3, "{key}: {members:?}");
     }
@@ -148,4 +149,13 @@ crate::on_both_backends!(
     expired_sessions_do_not_count_and_are_left_for_the_wipe,
     a_cap_below_one_is_nodes_kind_of_error,
     concurrent_creates_leave_exactly_the_cap,
+);
+
+// What does not read node's key names runs on a Redis Cluster too (the sharded layout).
+crate::on_redis_cluster!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    expired_sessions_do_not_count_and_are_left_for_the_wipe,
+    a_cap_below_one_is_nodes_kind_of_error,
+    concurrent_creates_leave_exactly_the_cap,
+    the_oldest_activity_goes_first,
 );

@@ -126,3 +126,10 @@ crate::on_both_backends!(
     rotate_keeps_the_deadline,
     max_age_below_ten_is_nodes_kind_of_error,
 );
+
+// What does not read node's key names runs on a Redis Cluster too (the sharded layout).
+crate::on_redis_cluster!(
+    #[tokio::test]
+    rotate_keeps_the_deadline,
+    max_age_below_ten_is_nodes_kind_of_error,
+);

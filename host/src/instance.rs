@@ -26,7 +26,7 @@ impl InstanceState {
     /// the imports of its world, nothing else.
     pub(crate) fn new(
         backend: Arc<dyn Backend>,
-        namespace: Arc<str>,
+        config: ConfigCtx,
         clock: Option<&SharedClock>,
         limits: &Limits,
         shared_memory: Option<SharedMemory>,
@@ -40,7 +40,7 @@ impl InstanceState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             redis: RedisCtx::new(backend, host_time.clone(), CallBudget::new(limits)),
-            config: ConfigCtx::new(namespace),
+            config,
             memory: MemoryLimiter::new(limits.memory_bytes, shared_memory),
             cpu: CpuBudget::new(limits.cpu_time, host_time),
             memory_limit: limits.memory_bytes,

@@ -43,5 +43,5 @@ pub use limits::Limits;
 pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use sessions::{Sessions, SessionsBuilder};
+pub use sessions::{DEFAULT_CLUSTER_SHARDS, Sessions, SessionsBuilder};
 pub use types::{CreateOptions, Data, DataInput, DataValue, Session, SessionError};

@@ -10,6 +10,7 @@
 
 use crate::bindings::{SessionStore, sessions as wit};
 use crate::clocks::SharedClock;
+use crate::config::ConfigCtx;
 use crate::error::Error;
 use crate::instance::InstanceState;
 use crate::limits::{Limits, SharedMemory};
@@ -51,7 +52,7 @@ pub(crate) struct Instance {
 pub(crate) struct Pool {
     pub(crate) runtime: Arc<Runtime>,
     backend: Arc<dyn Backend>,
-    pub(crate) namespace: Arc<str>,
+    pub(crate) config: ConfigCtx,
     clock: Option<SharedClock>,
     limits: Limits,
     /// The instances' memory together, when `limits` caps it.
@@ -69,7 +70,7 @@ impl Pool {
     pub(crate) fn new(
         runtime: Arc<Runtime>,
         backend: Arc<dyn Backend>,
-        namespace: Arc<str>,
+        config: ConfigCtx,
         clock: Option<SharedClock>,
         limits: Limits,
         max_idle: usize,
@@ -78,7 +79,7 @@ impl Pool {
         Self {
             runtime,
             backend,
-            namespace,
+            config,
             clock,
             memory: limits.total_memory_bytes.map(SharedMemory::new),
             limits,
@@ -122,7 +123,7 @@ impl Pool {
     async fn instantiate(&self, slot: OwnedSemaphorePermit) -> Result<Instance, Error> {
         let state = InstanceState::new(
             self.backend.clone(),
-            self.namespace.clone(),
+            self.config.clone(),
             self.clock.as_ref(),
             &self.limits,
             self.memory.clone(),

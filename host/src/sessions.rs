@@ -2,6 +2,7 @@
 //! ([`crate::pool`]), as an async Rust library.
 
 use crate::clocks::SharedClock;
+use crate::config::ConfigCtx;
 use crate::error::{Error, redact_url};
 use crate::limits::Limits;
 use crate::pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, Pool};
@@ -9,6 +10,10 @@ use crate::redis::Backend;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::types::{CreateOptions, DataInput, Session, SessionPage};
 use std::sync::Arc;
+
+/// The sharded layout's shard count on a Redis Cluster unless set: enough for an even
+/// spread over up to 16 masters.
+pub const DEFAULT_CLUSTER_SHARDS: u16 = 16;
 
 /// The session API over one store and one namespace. Cheap to clone; share it.
 #[derive(Clone)]
@@ -19,7 +24,7 @@ pub struct Sessions {
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sessions")
-            .field("namespace", &self.pool.namespace)
+            .field("namespace", &self.pool.config.namespace())
             .finish_non_exhaustive()
     }
 }
@@ -29,6 +34,7 @@ impl std::fmt::Debug for Sessions {
 pub struct SessionsBuilder {
     runtime: Option<Arc<Runtime>>,
     namespace: Option<String>,
+    shards: Option<u16>,
     clock: Option<SharedClock>,
     max_idle: Option<usize>,
     limits: Option<Limits>,
@@ -52,6 +58,15 @@ impl SessionsBuilder {
     /// The key namespace (default `rs`).
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The key layout: 0 is node's, N >= 1 the sharded layout of N shards for Redis
+    /// Cluster (node cannot read it). Default: node's on one Redis or the embedded store,
+    /// [`DEFAULT_CLUSTER_SHARDS`] on a Redis Cluster. Fixed per namespace: sessions
+    /// written with another value are not found.
+    pub fn shards(mut self, shards: u16) -> Self {
+        self.shards = Some(shards);
         self
     }
 
@@ -82,10 +97,15 @@ impl SessionsBuilder {
             Some(r) => r,
             None => Arc::new(Runtime::new(&RuntimeOptions::default()).map_err(Error::component)?),
         };
+        let shards = self.shards.unwrap_or(match backend.is_cluster() {
+            true => DEFAULT_CLUSTER_SHARDS,
+            false => 0,
+        });
+        let namespace = self.namespace.unwrap_or_else(|| "rs".into());
         let pool = Pool::new(
             runtime,
             Arc::new(backend),
-            self.namespace.unwrap_or_else(|| "rs".into()).into(),
+            ConfigCtx::new(namespace.into(), shards),
             self.clock,
             self.limits.unwrap_or_default(),
             self.max_idle.unwrap_or(DEFAULT_MAX_IDLE_INSTANCES),
@@ -138,7 +158,12 @@ impl Sessions {
     }
 
     pub fn namespace(&self) -> &str {
-        &self.pool.namespace
+        self.pool.config.namespace()
+    }
+
+    /// The key layout's shard count (0: node's layout).
+    pub fn shards(&self) -> u16 {
+        self.pool.config.shards()
     }
 
     /// The counters of this store's calls.

@@ -51,7 +51,8 @@ export class InstancePool {
     this.imports = withVersions(
       {
         "redis-sessions:redis/redis": redis,
-        "redis-sessions:redis/config": { namespace: () => namespace },
+        // node's layout (shards 0): the package speaks to one Redis, as node does.
+        "redis-sessions:redis/config": { namespace: () => namespace, shards: () => 0 },
         ...wasiImports({ now }),
       },
       VERSIONS,

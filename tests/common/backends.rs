@@ -1,16 +1,21 @@
 //! One suite, two backends: a test body written once runs against a real `redis-server`
 //! and against the embedded store, like tower-sessions' `route_tests!` over its stores.
+//! Tests that do not read node's key names also run on a real Redis Cluster
+//! ([`on_redis_cluster!`]), where sessions take the sharded layout.
 //!
 //! [`TestStore`] gives the test its `Sessions` and a raw client ([`Raw`]) that implements
 //! redis-rs' `ConnectionLike`, so `redis::cmd(..).query_async(&mut raw)` and
-//! `redis::pipe()` read and write either backend unchanged.
+//! `redis::pipe()` read and write any backend unchanged (on a cluster, `KEYS *` asks
+//! every master).
 
 use super::{RedisServer, runtime};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 use redis_sessions::{ManualClock, MemoryStore, Sessions};
 use redis_sessions_memory::{INSPECT_COMMANDS, ServerError, Value as MemValue};
 use std::sync::Arc;
+use test_support::cluster::RedisCluster;
 
 /// Generates, for each named `async fn name(server: TestStore)`, the test
 /// `redis_server::name` on a real redis-server and `embedded::name` on the embedded store.
@@ -39,10 +44,28 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Generates, for each named `async fn name(server: TestStore)`, the test
+/// `redis_cluster::name` on a real Redis Cluster of 3 masters and 3 replicas.
+#[macro_export]
+macro_rules! on_redis_cluster {
+    (#[$attr:meta] $($name:ident),+ $(,)?) => {
+        mod redis_cluster {
+            $(
+                #[$attr]
+                async fn $name() {
+                    let store = $crate::common::TestStore::cluster();
+                    super::$name(store).await;
+                }
+            )+
+        }
+    };
+}
+
 /// A fresh, empty store for one test.
 pub enum TestStore {
     Redis(RedisServer),
     Memory(Arc<MemoryStore>),
+    Cluster(RedisCluster),
 }
 
 impl TestStore {
@@ -52,6 +75,10 @@ impl TestStore {
 
     pub fn memory() -> Self {
         TestStore::Memory(Arc::new(MemoryStore::new()))
+    }
+
+    pub fn cluster() -> Self {
+        TestStore::Cluster(RedisCluster::start())
     }
 
     /// The component on this store, with a clock the test controls.
@@ -68,6 +95,13 @@ impl TestStore {
                 .clock(clock.clone())
                 .build_with(store.clone())
                 .unwrap(),
+            TestStore::Cluster(cluster) => Sessions::builder()
+                .runtime(runtime())
+                .namespace(namespace)
+                .clock(clock.clone())
+                .connect(&cluster.url())
+                .await
+                .unwrap(),
         }
     }
 
@@ -76,6 +110,10 @@ impl TestStore {
         match self {
             TestStore::Redis(server) => Raw::Redis(server.raw().await),
             TestStore::Memory(store) => Raw::Memory(store.clone()),
+            TestStore::Cluster(cluster) => {
+                let client = redis::cluster::ClusterClient::new(cluster.node_urls()).unwrap();
+                Raw::Cluster(client.get_async_connection().await.unwrap())
+            }
         }
     }
 }
@@ -85,6 +123,7 @@ impl TestStore {
 pub enum Raw {
     Redis(MultiplexedConnection),
     Memory(Arc<MemoryStore>),
+    Cluster(ClusterConnection),
 }
 
 fn args(cmd: &Cmd) -> Vec<Vec<u8>> {
@@ -142,6 +181,7 @@ impl ConnectionLike for Raw {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Raw::Redis(conn) => conn.req_packed_command(cmd),
+            Raw::Cluster(conn) => conn.req_packed_command(cmd),
             Raw::Memory(store) => {
                 let args = args(cmd);
                 let reply = value(read_or_write(store, &args));
@@ -158,6 +198,7 @@ impl ConnectionLike for Raw {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Raw::Redis(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Raw::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
             Raw::Memory(store) => {
                 let commands: Vec<Vec<Vec<u8>>> = pipeline.cmd_iter().map(args).collect();
                 // As Redis answers: a transaction is one reply, EXEC's array.

@@ -106,6 +106,15 @@ pub async fn keys(raw: &mut impl redis::aio::ConnectionLike) -> Vec<String> {
     keys
 }
 
+/// The one key of `keys` ending with `suffix` (`:APP:_sessions`, `:SESSIONS`...), so one
+/// test finds node's `rs:APP:_sessions` and a shard's `{rs:s3.7}:APP:_sessions` alike,
+/// when its sessions are of one user (one shard).
+pub fn key_ending(keys: &[String], suffix: &str) -> String {
+    let found: Vec<&String> = keys.iter().filter(|k| k.ends_with(suffix)).collect();
+    assert_eq!(found.len(), 1, "keys ending with {suffix}: {found:?}");
+    found[0].clone()
+}
+
 /// Every member of the sorted set `key`, lowest score first.
 pub async fn zset_members(raw: &mut impl redis::aio::ConnectionLike, key: &str) -> Vec<String> {
     redis::cmd("ZRANGE")

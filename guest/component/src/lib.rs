@@ -2,6 +2,7 @@
 //! [`redis_sessions_core`]. Only conversions live here; the logic is in the core crate.
 
 use redis_sessions_core as core;
+use redis_sessions_core::keys::Layout;
 use redis_sessions_core::{BackendError, Command, Reply, SessionStore};
 use std::sync::OnceLock;
 
@@ -84,10 +85,12 @@ impl core::Backend for Host {
     }
 }
 
-/// The namespace is fixed for the life of an instance, so ask the host once.
-fn store() -> SessionStore<Host> {
-    static NAMESPACE: OnceLock<String> = OnceLock::new();
-    SessionStore::new(Host, NAMESPACE.get_or_init(config::namespace))
+/// The namespace and layout are fixed for the life of an instance, so ask the host once
+/// (a sharded layout's hash tags are found once too).
+fn store() -> SessionStore<'static, Host> {
+    static LAYOUT: OnceLock<Layout> = OnceLock::new();
+    let layout = LAYOUT.get_or_init(|| Layout::sharded(&config::namespace(), config::shards()));
+    SessionStore::with_layout(Host, layout)
 }
 
 core::wit_conversions!(sessions);

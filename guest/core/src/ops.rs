@@ -239,7 +239,12 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         };
         let keys = session_keys(k, app, token);
         let now = self.backend.now();
-        let reply = run(&mut self.backend, &scripts::GET, &keys, command![now, app, token])?;
+        let reply = run(
+            &mut self.backend,
+            &scripts::GET,
+            &keys,
+            command![now, app, token],
+        )?;
         let fields = take_fields(&mut array("get", reply)?.into_iter());
         Ok(session::prepare(&fields, now)?.map(|p| p.session))
     }

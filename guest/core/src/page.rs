@@ -134,7 +134,10 @@ mod tests {
         let start = SoappCursor::start(3, "1795732332".into()).render(true);
         assert_eq!(start, "3 1795732332");
         let back = SoappCursor::parse(&start, true).unwrap();
-        assert_eq!((back.shard, back.min.as_str(), back.score.as_str()), (3, "1795732332", ""));
+        assert_eq!(
+            (back.shard, back.min.as_str(), back.score.as_str()),
+            (3, "1795732332", "")
+        );
     }
 
     #[test]

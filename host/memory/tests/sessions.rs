@@ -7,8 +7,7 @@ mod support;
 
 use redis_sessions_core::keys::{self, Layout};
 use redis_sessions_core::{
-    Backend, BackendError, Command, CreateOptions, DataValue, Reply, Session, SessionStore,
-    token,
+    Backend, BackendError, Command, CreateOptions, DataValue, Reply, Session, SessionStore, token,
 };
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::cell::Cell;
@@ -262,7 +261,10 @@ fn the_sharded_layout_answers_as_node_s_layout() {
     // (app, id, node's token, the sharded layout's token)
     let mut sessions = Vec::new();
     for i in 0..60i64 {
-        let (app, id) = (["app", "other"][(i % 2) as usize], format!("user{}", i % 23));
+        let (app, id) = (
+            ["app", "other"][(i % 2) as usize],
+            format!("user{}", i % 23),
+        );
         let options = CreateOptions {
             ttl: Some(100 + i),
             no_resave: i % 7 == 0,
@@ -298,7 +300,10 @@ fn the_sharded_layout_answers_as_node_s_layout() {
     step(30);
     for dt in [10, 45, 1000] {
         assert_eq!(node.activity("app", dt), sharded.activity("app", dt));
-        let (mut x, mut y) = (node.soapp("app", dt).unwrap(), sharded.soapp("app", dt).unwrap());
+        let (mut x, mut y) = (
+            node.soapp("app", dt).unwrap(),
+            sharded.soapp("app", dt).unwrap(),
+        );
         assert!(y.windows(2).all(|w| w[0].idle <= w[1].idle), "newest first");
         let key = |s: &Session| (s.idle, s.id.clone(), s.ttl, s.r, s.w);
         x.sort_by_key(key);
@@ -320,18 +325,31 @@ fn the_sharded_layout_answers_as_node_s_layout() {
     assert!(sharded.soapp_page("app", 1000, Some("16 1")).is_err());
 
     for user in ["user1", "user2", "nobody"] {
-        let (mut x, mut y) = (node.soid("app", user).unwrap(), sharded.soid("app", user).unwrap());
+        let (mut x, mut y) = (
+            node.soid("app", user).unwrap(),
+            sharded.soid("app", user).unwrap(),
+        );
         x.sort_by_key(|s| s.idle);
         y.sort_by_key(|s| s.idle);
         assert_eq!(x, y);
     }
     let (app, _, a, b) = &sessions[40];
-    let (ra, rb) = (node.rotate(app, a).unwrap(), sharded.rotate(app, b).unwrap());
+    let (ra, rb) = (
+        node.rotate(app, a).unwrap(),
+        sharded.rotate(app, b).unwrap(),
+    );
     let rb = rb.unwrap();
-    assert_eq!(token::shard_of(&rb), token::shard_of(b), "a rotated token keeps its shard");
+    assert_eq!(
+        token::shard_of(&rb),
+        token::shard_of(b),
+        "a rotated token keeps its shard"
+    );
     assert_eq!(node.get(app, &ra.unwrap()), sharded.get(app, &rb));
     assert_eq!(node.kill(app, a), sharded.kill(app, b));
-    assert_eq!(node.killsoid("app", "user2"), sharded.killsoid("app", "user2"));
+    assert_eq!(
+        node.killsoid("app", "user2"),
+        sharded.killsoid("app", "user2")
+    );
 
     // Every key of the sharded store is in a shard, and a user's keys in its shard's slot.
     let keys = sharded_store.inspect(&c("KEYS *")).unwrap();
@@ -343,14 +361,21 @@ fn the_sharded_layout_answers_as_node_s_layout() {
         .collect();
     for key in &keys {
         let Value::Bulk(key) = key else { panic!() };
-        assert!(slots.contains(&keys::slot(key)), "{}", String::from_utf8_lossy(key));
+        assert!(
+            slots.contains(&keys::slot(key)),
+            "{}",
+            String::from_utf8_lossy(key)
+        );
     }
     for (app, id, _, _) in &sessions {
         let set = layout.shard(layout.user_shard(id)).user_tokens(app, id);
         if let Ok(Value::Array(tokens)) = sharded_store.inspect(&c(&format!("SMEMBERS {set}"))) {
             for t in tokens {
                 let Value::Bulk(t) = t else { panic!() };
-                assert_eq!(token::shard_of(&String::from_utf8(t).unwrap()), Some(layout.user_shard(id)));
+                assert_eq!(
+                    token::shard_of(&String::from_utf8(t).unwrap()),
+                    Some(layout.user_shard(id))
+                );
             }
         }
     }

@@ -21,6 +21,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs `commands` in one round trip, as MULTI/EXEC when `atomic`. Any command's error
     /// fails the whole batch.
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>>;
+
+    /// A Redis Cluster, where node's layout cannot work (its scripts' keys span slots):
+    /// sessions on it default to the sharded layout.
+    fn is_cluster(&self) -> bool {
+        false
+    }
 }
 
 /// A backend shared with its owner (who snapshots an embedded store, say).
@@ -31,5 +37,9 @@ impl<B: Backend> Backend for std::sync::Arc<B> {
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
         (**self).batch(commands, atomic)
+    }
+
+    fn is_cluster(&self) -> bool {
+        (**self).is_cluster()
     }
 }

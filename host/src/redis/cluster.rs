@@ -300,6 +300,10 @@ impl Backend for ClusterConnection {
             Box::pin(pipeline(cluster, commands))
         }
     }
+
+    fn is_cluster(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -159,4 +159,8 @@ impl<B: Backend> Backend for ScriptGate<B> {
             result
         })
     }
+
+    fn is_cluster(&self) -> bool {
+        self.inner.is_cluster()
+    }
 }

@@ -137,6 +137,11 @@ macro_rules! export_redis {
                 fn namespace() -> String {
                     $crate::namespace($namespace.unwrap_or_else(|e| panic!("{e}")))
                 }
+
+                /// node's layout: a plug speaks to one Redis, never a cluster.
+                fn shards() -> u16 {
+                    0
+                }
             }
         }
     };

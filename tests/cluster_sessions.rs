@@ -1,0 +1,279 @@
+//! Sessions on a real Redis Cluster (3 masters, 3 replicas, started per test): the sharded
+//! layout spreads them evenly over the masters, a master's death costs at most a few
+//! seconds and no acknowledged write, and the CLI works on a cluster URL. The API,
+//! concurrency, rotate, capped and max-age suites also run on a cluster (their
+//! `redis_cluster::` tests); these are the cluster's own.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use common::{T0, d, runtime};
+use redis_sessions::{DEFAULT_CLUSTER_SHARDS, Error, ManualClock, SessionError, Sessions};
+use serde_json::json;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use test_support::cluster::RedisCluster;
+use test_support::{Reply, cmd};
+
+const APP: &str = "app";
+
+async fn sessions(cluster: &RedisCluster, clock: &Arc<ManualClock>) -> Sessions {
+    Sessions::builder()
+        .runtime(runtime())
+        .clock(clock.clone())
+        .connect(&cluster.url())
+        .await
+        .unwrap()
+}
+
+/// The sessions of `app` a master holds: the members of its shards' `_sessions`.
+fn sessions_on(cluster: &RedisCluster, master: usize, app: &str) -> i64 {
+    let mut redis = cluster.node(master).client();
+    let pattern = format!("*:{app}:_sessions");
+    let Reply::Array(keys) = redis.call(&cmd(&["KEYS", &pattern])) else {
+        panic!("KEYS {pattern}");
+    };
+    keys.into_iter()
+        .map(|key| {
+            let Reply::Bulk(key) = key else { panic!() };
+            match redis.call(&cmd(&["ZCARD", &String::from_utf8(key).unwrap()])) {
+                Reply::Int(n) => n,
+                other => panic!("ZCARD: {other:?}"),
+            }
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_spread_evenly_over_the_masters() {
+    let cluster = RedisCluster::start();
+    let clock = ManualClock::new(T0);
+    let s = sessions(&cluster, &clock).await;
+    assert_eq!(s.shards(), DEFAULT_CLUSTER_SHARDS);
+
+    const CREATES: usize = 100_000;
+    const USERS: usize = 1_000;
+    const TASKS: usize = 64;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in (t..CREATES).step_by(TASKS) {
+                    let user = format!("user{}", i % USERS);
+                    s.create(APP, &user, "10.0.0.1", None, None, false)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+
+    let masters = cluster.masters();
+    let held: Vec<i64> = masters
+        .iter()
+        .map(|&m| sessions_on(&cluster, m, APP))
+        .collect();
+    assert_eq!(held.iter().sum::<i64>(), CREATES as i64);
+    let shares: Vec<f64> = held
+        .iter()
+        .map(|&n| 100.0 * n as f64 / CREATES as f64)
+        .collect();
+    eprintln!(
+        "{CREATES} creates over {USERS} users in {elapsed:?} ({:.0}/s); sessions per master \
+         {held:?}, shares {shares:.1?} %",
+        CREATES as f64 / elapsed.as_secs_f64()
+    );
+    for share in shares {
+        assert!(
+            (100.0 / 3.0 - share).abs() <= 10.0,
+            "a master holds {share:.1} % of the sessions"
+        );
+    }
+    // The methods that walk an app fan out over every shard.
+    assert_eq!(s.activity(APP, 60).await.unwrap(), USERS as u64);
+    assert_eq!(s.soid(APP, "user7").await.unwrap().len(), CREATES / USERS);
+    assert_eq!(s.killall(APP).await.unwrap(), CREATES as u64);
+    for m in masters {
+        assert_eq!(cluster.dbsize(m), 0, "master {m} kept keys");
+    }
+}
+
+/// node's layout cannot run on a cluster (a script's keys span slots): asking for it is a
+/// typed store error naming Redis' CROSSSLOT, never a wrong answer.
+#[tokio::test]
+async fn node_s_layout_on_a_cluster_is_refused_by_redis() {
+    let cluster = RedisCluster::start();
+    let s = Sessions::builder()
+        .runtime(runtime())
+        .shards(0)
+        .connect(&cluster.url())
+        .await
+        .unwrap();
+    assert_eq!(s.shards(), 0);
+    let error = s
+        .create_with(
+            APP,
+            "u1",
+            "ip",
+            &redis_sessions::CreateOptions {
+                ttl: None,
+                d: None,
+                no_resave: false,
+                max_per_user: Some(2),
+                max_age: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Session(SessionError::Store(m)) if m.contains("CROSSSLOT")),
+        "{error:?}"
+    );
+}
+
+/// Under steady sets and gets of one session, its shard's master dies: calls succeed
+/// again within 5 s of the replica's promotion, no answer is wrong (a live session is
+/// never reported missing, `w` never goes back), and every acknowledged set is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_masters_death_loses_no_acknowledged_set() {
+    let cluster = RedisCluster::start();
+    let clock = ManualClock::new(T0);
+    let s = sessions(&cluster, &clock).await;
+    let token = s.create(APP, "u1", "ip", None, None, false).await.unwrap();
+    // The master of the session's shard: its keys' hash tag is its shard's.
+    let mut redis = cluster.node(0).client();
+    let Reply::Array(keys) = redis.call(&cmd(&["KEYS", &format!("*{token}")])) else {
+        panic!()
+    };
+    let victim = match keys.first() {
+        Some(Reply::Bulk(key)) => cluster.master_of_key(&String::from_utf8(key.clone()).unwrap()),
+        // Not on node 0: find the master holding it.
+        _ => *cluster
+            .masters()
+            .iter()
+            .find(|&&m| {
+                matches!(
+                    cluster.node(m).client().call(&cmd(&["KEYS", &format!("*{token}")])),
+                    Reply::Array(k) if !k.is_empty()
+                )
+            })
+            .unwrap(),
+    };
+    let replica = cluster.replica_of(victim);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let (s, token, stop) = (s.clone(), token.clone(), stop.clone());
+        async move {
+            // (n, when the call ended, acknowledged w or the error)
+            let mut log = Vec::new();
+            let mut n = 0i64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let result = s.set(APP, &token, &d(json!({ "n": n }))).await;
+                let ack = match result {
+                    Ok(Some(session)) => Ok(session.w),
+                    Ok(None) => panic!("set {n}: the live session was reported missing"),
+                    Err(e) => Err(e.to_string()),
+                };
+                log.push((n, Instant::now(), ack));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            log
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let killed = Instant::now();
+    // Kept until the end: dropping the cluster stops its nodes.
+    let (_cluster, promoted) = tokio::task::spawn_blocking(move || {
+        let mut cluster = cluster;
+        cluster.kill(victim);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !cluster.is_master(replica) {
+            assert!(Instant::now() < deadline, "no promotion within 30 s");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (cluster, Instant::now())
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep_until((promoted + Duration::from_secs(6)).into()).await;
+    stop.store(true, Ordering::Relaxed);
+    let log = writer.await.unwrap();
+
+    let failed: Vec<_> = log.iter().filter(|(_, _, a)| a.is_err()).collect();
+    let last_failure = failed.iter().map(|(_, t, _)| *t).max().unwrap_or(promoted);
+    let resumed = log
+        .iter()
+        .filter(|(_, t, a)| a.is_ok() && *t >= last_failure.max(promoted))
+        .map(|(_, t, _)| *t)
+        .min()
+        .expect("sets never succeeded again");
+    let acked: Vec<(i64, u64)> = log
+        .iter()
+        .filter_map(|(n, _, a)| a.as_ref().ok().map(|w| (*n, *w)))
+        .collect();
+    assert!(acked.windows(2).all(|p| p[1].1 > p[0].1), "w went back");
+    let session = s
+        .get(APP, &token)
+        .await
+        .unwrap()
+        .expect("the session survived");
+    let kept = session.to_json()["d"]["n"].as_i64().unwrap();
+    let last_acked = acked.last().unwrap().0;
+    let lost = acked.iter().filter(|(n, _)| *n > kept).count();
+    eprintln!(
+        "failover: promoted {:?} after the kill; {} sets, {} failed (first: {:?}); sets \
+         succeeding again {:?} after the promotion; last acknowledged n {last_acked}, kept n \
+         {kept}: {lost} acknowledged set(s) lost",
+        promoted - killed,
+        log.len(),
+        failed.len(),
+        failed.first().map(|f| &f.2),
+        resumed.saturating_duration_since(promoted),
+    );
+    assert!(
+        resumed <= promoted + Duration::from_secs(5),
+        "sets succeeded again only {:?} after the promotion",
+        resumed - promoted
+    );
+    assert!(kept >= last_acked, "acknowledged sets were lost: {lost}");
+}
+
+#[tokio::test]
+async fn the_cli_creates_and_reads_sessions_on_a_cluster() {
+    let cluster = RedisCluster::start();
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+            .arg("--redis")
+            .arg(cluster.url())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created: serde_json::Value =
+        serde_json::from_str(&cli(&["create", APP, "u1", "10.0.0.1"])).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let got: serde_json::Value = serde_json::from_str(&cli(&["get", APP, &token])).unwrap();
+    assert_eq!(got["id"], "u1");
+    let keys: usize = cluster
+        .masters()
+        .into_iter()
+        .map(|m| usize::try_from(cluster.dbsize(m)).unwrap())
+        .sum();
+    assert_eq!(keys, 5, "node's five keys of a session, in one shard");
+}
