@@ -3,8 +3,8 @@
 //! key, a transaction on one hash tag, a transaction across slots refused, a failover under
 //! steady writes, and the `redis+cluster://` URL in the library and the CLI.
 //!
-//! The session component's own calls are not run here: its key layout is not cluster-ready
-//! yet (its scripts touch keys in different slots).
+//! The session component's calls on a cluster (the sharded layout) are in
+//! `tests/cluster_sessions.rs` and the suites' `redis_cluster::` tests.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 

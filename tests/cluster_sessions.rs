@@ -1,6 +1,6 @@
 //! Sessions on a real Redis Cluster (3 masters, 3 replicas, started per test): the sharded
 //! layout spreads them evenly over the masters, a master's death costs at most a few
-//! seconds and no acknowledged write, and the CLI works on a cluster URL. The API,
+//! seconds and no acknowledged write, the CLI and the HTTP suite work on it. The API,
 //! concurrency, rotate, capped and max-age suites also run on a cluster (their
 //! `redis_cluster::` tests); these are the cluster's own.
 
@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::{T0, d, runtime};
+use common::service::Service;
+use common::{T0, TestStore, d, runtime, suite};
 use redis_sessions::{DEFAULT_CLUSTER_SHARDS, Error, ManualClock, SessionError, Sessions};
 use serde_json::json;
 use std::process::Command;
@@ -276,4 +277,24 @@ async fn the_cli_creates_and_reads_sessions_on_a_cluster() {
         .map(|m| usize::try_from(cluster.dbsize(m)).unwrap())
         .sum();
     assert_eq!(keys, 5, "node's five keys of a session, in one shard");
+}
+
+/// rest-sessions' routes through `serve` on a cluster: the HTTP suite shared with
+/// `tests/http.rs`, one case after another on one cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_suite_passes_on_a_cluster() {
+    let store = TestStore::cluster();
+    let clock = ManualClock::new(T0);
+    let svc = Service::start(store.sessions(&clock).await, None).await;
+    let mut raw = store.raw().await;
+    suite::every_route_answers_like_rest_sessions(&svc, &mut raw, || {
+        clock.advance(2);
+        Some(2)
+    })
+    .await;
+    suite::percent_encoded_utf8_ids_are_decoded(&svc, &mut raw).await;
+    let svc = Arc::new(svc);
+    suite::parallel_creates_get_distinct_tokens_and_are_all_counted(svc.clone()).await;
+    suite::validation_errors_are_400_with_nodes_names_and_messages(&svc).await;
+    suite::malformed_json_oversized_bodies_and_unknown_routes(&svc).await;
 }

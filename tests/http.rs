@@ -25,7 +25,7 @@ async fn setup(server: &RedisServer) -> (Service, Arc<ManualClock>) {
 async fn every_route_answers_like_rest_sessions() {
     let server = RedisServer::start();
     let (svc, clock) = setup(&server).await;
-    suite::every_route_answers_like_rest_sessions(&svc, &server, || {
+    suite::every_route_answers_like_rest_sessions(&svc, &mut server.raw().await, || {
         clock.advance(2);
         Some(2)
     })
@@ -76,7 +76,7 @@ async fn malformed_json_oversized_bodies_and_unknown_routes() {
 async fn percent_encoded_utf8_ids_are_decoded() {
     let server = RedisServer::start();
     let (svc, _clock) = setup(&server).await;
-    suite::percent_encoded_utf8_ids_are_decoded(&svc, &server).await;
+    suite::percent_encoded_utf8_ids_are_decoded(&svc, &mut server.raw().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -161,11 +161,14 @@ check "an invalid URL is a one-line error" "$invalid" "err unavailable: invalid 
 refute "without the password" "$invalid" "*pw-bad-db*"
 
 silent="$(free_port)"
+# The listener says when it listens: a fixed sleep lost the race on a loaded machine (the
+# plug connected before listen() and got ENOTCONN, not the timeout under test).
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
-c, _ = s.accept(); time.sleep(30)' "$silent" &
+open(sys.argv[2], "w").close()
+c, _ = s.accept(); time.sleep(30)' "$silent" "$work/silent.ready" &
 silent_pid=$!
-sleep 0.3
+for _ in $(seq 200); do [ -e "$work/silent.ready" ] && break; sleep 0.05; done
 started=$SECONDS
 mute="$(echo 'exec PING' | run "redis_url=redis://127.0.0.1:$silent")"
 check "a server that never answers times out as unavailable ($((SECONDS - started)) s)" "$mute" \
