@@ -45,14 +45,14 @@ macro_rules! runtime_suite {
         $crate::runtime_suite!(@test $ignore, $serve, tokio::test, |served, server|
             suite::malformed_json_oversized_bodies_and_unknown_routes(&served.svc));
         $crate::runtime_suite!(@test $ignore, $serve, tokio::test, |served, server|
-            suite::percent_encoded_utf8_ids_are_decoded(&served.svc, &server));
+            suite::percent_encoded_utf8_ids_are_decoded(&served.svc, &mut server.raw().await));
         $crate::runtime_suite!(@test $ignore, $serve,
             tokio::test(flavor = "multi_thread", worker_threads = 2), |served, server|
             suite::parallel_creates_get_distinct_tokens_and_are_all_counted(
                 std::sync::Arc::new(served.svc)));
         // The routes in one pass, on the real clock.
         $crate::runtime_suite!(@test $ignore, $serve, tokio::test, |served, server|
-            suite::every_route_answers_like_rest_sessions(&served.svc, &server, || None));
+            suite::every_route_answers_like_rest_sessions(&served.svc, &mut server.raw().await, || None));
         $crate::runtime_suite!(@test $ignore, $serve, tokio::test, |served, server|
             runtime::redis_going_away_answers_503_naming_the_address_and_serving_resumes(&served.svc, &mut server));
     };
