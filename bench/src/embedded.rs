@@ -2,56 +2,9 @@
 //! concurrencies as the Redis run, so the two backends' figures can be compared. There is
 //! no native baseline here: it would measure the store, not the capability path.
 
-use crate::measure::{APP, Args, NAMESPACE, Stats, measure, median};
-use redis_sessions::{DataValue, MemoryStore, Sessions};
+use crate::measure::{APP, Args, NAMESPACE, Stats, component, component_tokens, median};
+use redis_sessions::{MemoryStore, Sessions};
 use serde_json::json;
-use std::sync::Arc;
-
-async fn tokens(s: &Sessions, n: usize) -> Arc<Vec<String>> {
-    let mut v = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = format!("user{}", i % 100);
-        v.push(
-            s.create(APP, &id, "127.0.0.1", Some(7200), None, false)
-                .await
-                .unwrap(),
-        );
-    }
-    Arc::new(v)
-}
-
-async fn run(op: &str, conc: usize, total: usize, s: &Sessions) -> Stats {
-    let s = s.clone();
-    if op == "create" {
-        return measure(conc, total, move |i| {
-            let s = s.clone();
-            async move {
-                let id = format!("user{}", i % 100);
-                s.create(APP, &id, "127.0.0.1", Some(7200), None, false)
-                    .await
-                    .unwrap();
-            }
-        })
-        .await;
-    }
-    let toks = tokens(&s, if op == "kill" { total } else { 1000 }).await;
-    let op = op.to_owned();
-    measure(conc, total, move |i| {
-        let (s, toks, op) = (s.clone(), toks.clone(), op.clone());
-        async move {
-            let t = &toks[i % toks.len()];
-            match op.as_str() {
-                "get" => assert!(s.get(APP, t).await.unwrap().is_some()),
-                "set" => {
-                    let d = vec![(format!("k{}", i % 10), Some(DataValue::Integer(i as i64)))];
-                    assert!(s.set(APP, t, &d).await.unwrap().is_some());
-                }
-                _ => assert_eq!(s.kill(APP, t).await.unwrap(), 1),
-            }
-        }
-    })
-    .await
-}
 
 pub async fn main(args: &Args) {
     let sessions = Sessions::builder()
@@ -59,7 +12,7 @@ pub async fn main(args: &Args) {
         .build_with(MemoryStore::new())
         .unwrap();
     // Warm up (instance pool, script cache).
-    let warm = tokens(&sessions, 100).await;
+    let warm = component_tokens(&sessions, 100).await;
     for t in warm.iter().cycle().take(2000) {
         sessions.get(APP, t).await.unwrap();
     }
@@ -75,7 +28,7 @@ pub async fn main(args: &Args) {
     for (op, conc, total) in args.measurements() {
         let mut stats = Vec::new();
         for _ in 0..args.rounds {
-            stats.push(run(op, conc, total, &sessions).await);
+            stats.push(component(op, conc, total, &sessions).await);
             sessions.killall(APP).await.unwrap();
         }
         let m = |f: fn(&Stats) -> f64| median(stats.iter().map(f).collect());

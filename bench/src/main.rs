@@ -4,13 +4,15 @@
 //! For create, get, set and kill at 1 and 32 concurrent callers it prints ops/s and
 //! latency percentiles of both, their ratio, and the PING round trip for reference.
 //! `--json` adds one JSON object as the last line. `--embedded` runs the component on the
-//! embedded store instead (no Redis), for comparing the two backends.
+//! embedded store instead (no Redis), for comparing the two backends; `--cluster-vs-one`
+//! on one Redis against a 3-master Redis Cluster, both started by the benchmark.
 
 #![allow(
     clippy::unwrap_used,
     reason = "a benchmark: any failure should stop it loudly"
 )]
 
+mod cluster;
 mod embedded;
 mod measure;
 mod native;
@@ -102,6 +104,9 @@ async fn main() {
     let args = Args::parse();
     if args.embedded {
         return embedded::main(&args).await;
+    }
+    if args.cluster_vs_one {
+        return cluster::main(&args).await;
     }
     let sessions = Sessions::connect(&args.redis, NAMESPACE)
         .await
