@@ -105,6 +105,9 @@ impl Layout {
     /// forever, as the layout must be; CRC16's low bits put sequential ids like `user1`,
     /// `user2`... twice as often in some shards as in others).
     pub fn user_shard(&self, id: &str) -> usize {
+        if !self.sharded {
+            return 0;
+        }
         let digest = sha1_smol::Sha1::from(id).digest().bytes();
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
