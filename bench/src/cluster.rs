@@ -32,8 +32,11 @@ async fn measured(
     sessions: &Sessions,
     servers: &[&RedisServer],
 ) -> (Stats, Vec<f64>) {
-    let before: Vec<f64> = servers.iter().map(|s| cpu_seconds(s)).collect();
-    let stats = component(op, conc, total, sessions).await;
+    let mut before = Vec::new();
+    let stats = component(op, conc, total, sessions, || {
+        before = servers.iter().map(|s| cpu_seconds(s)).collect();
+    })
+    .await;
     let cpu = servers
         .iter()
         .zip(before)

@@ -28,7 +28,7 @@ pub async fn main(args: &Args) {
     for (op, conc, total) in args.measurements() {
         let mut stats = Vec::new();
         for _ in 0..args.rounds {
-            stats.push(component(op, conc, total, &sessions).await);
+            stats.push(component(op, conc, total, &sessions, || ()).await);
             sessions.killall(APP).await.unwrap();
         }
         let m = |f: fn(&Stats) -> f64| median(stats.iter().map(f).collect());

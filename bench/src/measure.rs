@@ -130,10 +130,18 @@ pub(crate) async fn component_tokens(s: &Sessions, n: usize) -> Arc<Vec<String>>
 }
 
 /// One measurement of `op` through the component alone (no native baseline), on whatever
-/// store `s` runs on.
-pub(crate) async fn component(op: &str, conc: usize, total: usize, s: &Sessions) -> Stats {
+/// store `s` runs on. `start` runs just before the timed calls, after any set-up (the
+/// sessions get, set and kill need), so what it starts counting leaves the set-up out.
+pub(crate) async fn component(
+    op: &str,
+    conc: usize,
+    total: usize,
+    s: &Sessions,
+    start: impl FnOnce(),
+) -> Stats {
     let s = s.clone();
     if op == "create" {
+        start();
         return measure(conc, total, move |i| {
             let s = s.clone();
             async move {
@@ -147,6 +155,7 @@ pub(crate) async fn component(op: &str, conc: usize, total: usize, s: &Sessions)
     }
     let toks = component_tokens(&s, if op == "kill" { total } else { 1000 }).await;
     let op = op.to_owned();
+    start();
     measure(conc, total, move |i| {
         let (s, toks, op) = (s.clone(), toks.clone(), op.clone());
         async move {
