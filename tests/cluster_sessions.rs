@@ -149,26 +149,17 @@ async fn a_masters_death_loses_no_acknowledged_set() {
     let clock = ManualClock::new(T0);
     let s = sessions(&cluster, &clock).await;
     let token = s.create(APP, "u1", "ip", None, None, false).await.unwrap();
-    // The master of the session's shard: its keys' hash tag is its shard's.
-    let mut redis = cluster.node(0).client();
-    let Reply::Array(keys) = redis.call(&cmd(&["KEYS", &format!("*{token}")])) else {
-        panic!()
-    };
-    let victim = match keys.first() {
-        Some(Reply::Bulk(key)) => cluster.master_of_key(&String::from_utf8(key.clone()).unwrap()),
-        // Not on node 0: find the master holding it.
-        _ => *cluster
-            .masters()
-            .iter()
-            .find(|&&m| {
-                matches!(
-                    cluster.node(m).client().call(&cmd(&["KEYS", &format!("*{token}")])),
-                    Reply::Array(k) if !k.is_empty()
-                )
-            })
-            .unwrap(),
-    };
-    let replica = cluster.replica_of(victim);
+    // The master holding the session's shard.
+    let victim = cluster
+        .masters()
+        .into_iter()
+        .find(|&m| {
+            matches!(
+                cluster.node(m).client().call(&cmd(&["KEYS", &format!("*{token}")])),
+                Reply::Array(k) if !k.is_empty()
+            )
+        })
+        .unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let writer = tokio::spawn({
@@ -196,13 +187,8 @@ async fn a_masters_death_loses_no_acknowledged_set() {
     // Kept until the end: dropping the cluster stops its nodes.
     let (_cluster, promoted) = tokio::task::spawn_blocking(move || {
         let mut cluster = cluster;
-        cluster.kill(victim);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !cluster.is_master(replica) {
-            assert!(Instant::now() < deadline, "no promotion within 30 s");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        (cluster, Instant::now())
+        let promoted = cluster.kill_until_promoted(victim);
+        (cluster, promoted)
     })
     .await
     .unwrap();

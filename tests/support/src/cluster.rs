@@ -295,6 +295,19 @@ impl RedisCluster {
         self.nodes[index].stop();
     }
 
+    /// Kills master `index` as [`kill`](Self::kill) does and waits (blocking, up to 30 s)
+    /// until its replica is promoted; returns the moment of the promotion.
+    pub fn kill_until_promoted(&mut self, index: usize) -> Instant {
+        let replica = self.replica_of(index);
+        self.kill(index);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.is_master(replica) {
+            assert!(Instant::now() < deadline, "no promotion within 30 s");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Instant::now()
+    }
+
     /// Panics unless every live node, within `timeout`, sees the same healthy cluster: state
     /// ok, [`MASTERS`] masters serving all [`SLOTS`] slots, every live node known and none
     /// failing, each master's replica synced.
