@@ -6,7 +6,7 @@ use crate::service::data_file::{self, DataFileError};
 use crate::service::http::ConnectionLimits;
 use crate::service::serve::{ServeError, ServeOptions, StoreChoice};
 use crate::service::tenants::{self, TenantsError};
-use crate::{Error, SessionError, Sessions, json};
+use crate::{Error, ReplicaAcks, SessionError, Sessions, SessionsBuilder, json};
 use clap::{Parser, Subcommand};
 use redis_sessions_rest::{self as rest, Outcome};
 use serde_json::{Value, json};
@@ -32,6 +32,30 @@ pub struct Cli {
         value_name = "NS"
     )]
     pub namespace: String,
+    /// The key layout: 0 is node's, 1 to 3844 shards for Redis Cluster (node cannot read
+    /// it; fixed per namespace) [default: 16 on a redis+cluster:// URL, else 0]
+    #[arg(
+        long,
+        global = true,
+        env = "RS_SHARDS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(..=i64::from(crate::MAX_SHARDS))
+    )]
+    pub shards: Option<u16>,
+    /// Acknowledge a call only once N replicas have its writes (Redis' WAIT after each
+    /// write) [default: 0, no waiting]
+    #[arg(long, global = true, env = "RS_WAIT_REPLICAS", value_name = "N")]
+    pub wait_replicas: Option<u16>,
+    /// How long a write waits for --wait-replicas, in ms
+    #[arg(
+        long,
+        global = true,
+        env = "RS_WAIT_TIMEOUT",
+        value_name = "MS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub wait_timeout: u64,
     /// Use the embedded store, kept in FILE (loaded when it exists, saved after the call;
     /// for `serve`, snapshots on an interval and at shutdown) instead of Redis
     #[arg(long, global = true, value_name = "FILE")]
@@ -64,6 +88,26 @@ pub enum TenantsCommand {
     },
     /// Print the hash of an API key, for a tenants file's api_keys
     HashKey { key: String },
+}
+
+impl Cli {
+    /// A [`Sessions`] builder with `--namespace`, `--shards` and `--wait-replicas`.
+    pub fn sessions_builder(&self) -> SessionsBuilder {
+        Sessions::builder()
+            .namespace(&self.namespace)
+            .shards(self.shards)
+            .wait_for_replicas(self.replica_acks())
+    }
+
+    /// `--wait-replicas` (0: none) and `--wait-timeout`.
+    pub fn replica_acks(&self) -> Option<ReplicaAcks> {
+        self.wait_replicas
+            .filter(|&n| n > 0)
+            .map(|replicas| ReplicaAcks {
+                replicas,
+                timeout: std::time::Duration::from_millis(self.wait_timeout),
+            })
+    }
 }
 
 /// The one-shot session calls.
@@ -297,12 +341,8 @@ fn output(outcome: Outcome) -> Output {
 
 /// `serve`'s options from the command line and the environment: on Redis when one is
 /// configured, else on the embedded store (kept in `data` when given).
-pub fn serve_options(
-    redis: Option<&str>,
-    namespace: &str,
-    data: Option<&Path>,
-    args: &ServeArgs,
-) -> Result<ServeOptions, ServeError> {
+pub fn serve_options(cli: &Cli, args: &ServeArgs) -> Result<ServeOptions, ServeError> {
+    let (redis, data) = (cli.redis.as_deref(), cli.data.as_deref());
     let store = if serve_redis_configured(redis) {
         if data.is_some() {
             return Err(ServeError::DataWithRedis);
@@ -317,7 +357,9 @@ pub fn serve_options(
         listen: args.listen_addr(),
         metrics_listen: args.metrics_listen.clone(),
         store,
-        namespace: namespace.to_owned(),
+        namespace: cli.namespace.clone(),
+        shards: cli.shards,
+        replica_acks: cli.replica_acks(),
         tenants: args.tenants.clone(),
         wipe_every: args.wipe_every(),
         snapshot_every: (args.snapshot > 0).then(|| std::time::Duration::from_secs(args.snapshot)),
@@ -341,11 +383,13 @@ pub async fn tenants(command: &TenantsCommand) -> Result<String, TenantsError> {
 
 /// Runs one command on the embedded store kept in `file` (read when it exists, written
 /// back after the call).
-pub async fn run_embedded(file: &Path, namespace: &str, call: Call) -> Result<Output, CallError> {
+pub async fn run_embedded(
+    file: &Path,
+    sessions: SessionsBuilder,
+    call: Call,
+) -> Result<Output, CallError> {
     let (store, _held) = data_file::open(file)?;
-    let sessions = Sessions::builder()
-        .namespace(namespace)
-        .build_with(store.clone())?;
+    let sessions = sessions.build_with(store.clone())?;
     let result = run(&sessions, call).await;
     // Every write is journaled already; the checkpoint folds the journal into the snapshot
     // so the next command starts from one file.

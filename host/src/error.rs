@@ -24,9 +24,23 @@ pub enum Error {
     /// The call hit its CPU time or memory limit and was stopped; the instance was discarded.
     #[error(transparent)]
     Limit(#[from] LimitExceeded),
+    /// The builder was given settings that cannot work.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The component trapped or could not be instantiated; the instance was discarded.
     #[error("the session component failed: {0}")]
     Component(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Settings of [`crate::SessionsBuilder`] that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("shards must be 0 (node's layout) to {max}, not {0}", max = redis_sessions_core::keys::MAX_SHARDS)]
+    Shards(u16),
+    #[error("waiting for replicas needs at least 1 replica and a timeout of at least 1 ms")]
+    ReplicaAcks,
+    #[error("the embedded store has no replicas to wait for")]
+    NoReplicas,
 }
 
 /// Which limit stopped a call.
@@ -52,6 +66,7 @@ impl Error {
             Error::Session(e) => e.name(),
             Error::Unavailable(_) | Error::Connect { .. } => "redisUnavailable",
             Error::Limit(_) => "limitExceeded",
+            Error::Config(_) => "invalidValue",
             Error::Component(_) => "componentError",
         }
     }

@@ -38,10 +38,11 @@ mod types;
 pub mod service;
 
 pub use clocks::{ManualClock, SharedClock};
-pub use error::{Error, LimitExceeded, redact_url};
+pub use error::{ConfigError, Error, LimitExceeded, redact_url};
 pub use limits::Limits;
 pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
+pub use redis::ReplicaAcks;
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use sessions::{DEFAULT_CLUSTER_SHARDS, Sessions, SessionsBuilder};
+pub use sessions::{DEFAULT_CLUSTER_SHARDS, MAX_SHARDS, Sessions, SessionsBuilder};
 pub use types::{CreateOptions, Data, DataInput, DataValue, Session, SessionError};

@@ -1,5 +1,4 @@
 use clap::Parser;
-use redis_sessions::Sessions;
 use redis_sessions::cli::{self, CallError, Cli, Command};
 use redis_sessions::service::http::ACCESS_LOG;
 use redis_sessions::service::serve;
@@ -59,6 +58,7 @@ fn exit<T: Display, E: Display>(result: Result<T, E>) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let sessions = cli.sessions_builder();
     match cli.command {
         Command::Serve(ref args) => {
             init_logging("info", args.access_log);
@@ -68,13 +68,7 @@ fn main() -> ExitCode {
                 tracing::warn!("jemalloc background purging is off: {e}");
             }
             let result = runtime(true).map_err(|e| e.to_string()).and_then(|rt| {
-                let options = cli::serve_options(
-                    cli.redis.as_deref(),
-                    &cli.namespace,
-                    cli.data.as_deref(),
-                    args,
-                )
-                .map_err(|e| e.to_string())?;
+                let options = cli::serve_options(&cli, args).map_err(|e| e.to_string())?;
                 rt.block_on(serve::run(&options, serve::shutdown_signal()))
                     .map_err(|e| e.to_string())
             });
@@ -113,10 +107,10 @@ fn main() -> ExitCode {
                     {
                         Err(CallError::DataWithRedis)
                     }
-                    Some(file) => cli::run_embedded(file, &cli.namespace, call).await,
+                    Some(file) => cli::run_embedded(file, sessions, call).await,
                     None => {
                         let url = cli::redis_url(cli.redis.as_deref());
-                        match Sessions::connect(&url, &cli.namespace).await {
+                        match sessions.connect(&url).await {
                             Ok(sessions) => {
                                 cli::run(&sessions, call).await.map_err(CallError::from)
                             }

@@ -3,10 +3,10 @@
 
 use crate::clocks::SharedClock;
 use crate::config::ConfigCtx;
-use crate::error::{Error, redact_url};
+use crate::error::{ConfigError, Error, redact_url};
 use crate::limits::Limits;
 use crate::pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, Pool};
-use crate::redis::Backend;
+use crate::redis::{Backend, ReplicaAcks, ReplicaWait};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::types::{CreateOptions, DataInput, Session, SessionPage};
 use std::sync::Arc;
@@ -14,6 +14,9 @@ use std::sync::Arc;
 /// The sharded layout's shard count on a Redis Cluster unless set: enough for an even
 /// spread over up to 16 masters.
 pub const DEFAULT_CLUSTER_SHARDS: u16 = 16;
+
+/// The most shards a namespace can have (a token names its shard in two of its symbols).
+pub const MAX_SHARDS: u16 = redis_sessions_core::keys::MAX_SHARDS;
 
 /// The session API over one store and one namespace. Cheap to clone; share it.
 #[derive(Clone)]
@@ -35,6 +38,7 @@ pub struct SessionsBuilder {
     runtime: Option<Arc<Runtime>>,
     namespace: Option<String>,
     shards: Option<u16>,
+    replica_acks: Option<ReplicaAcks>,
     clock: Option<SharedClock>,
     max_idle: Option<usize>,
     limits: Option<Limits>,
@@ -61,12 +65,24 @@ impl SessionsBuilder {
         self
     }
 
-    /// The key layout: 0 is node's, N >= 1 the sharded layout of N shards for Redis
-    /// Cluster (node cannot read it). Default: node's on one Redis or the embedded store,
+    /// The key layout: 0 is node's, 1 to [`MAX_SHARDS`] the sharded layout of that many
+    /// shards for Redis Cluster (node cannot read it; [`Self::build_with`] refuses more). Default: node's on one Redis or the embedded store,
     /// [`DEFAULT_CLUSTER_SHARDS`] on a Redis Cluster. Fixed per namespace: sessions
     /// written with another value are not found.
-    pub fn shards(mut self, shards: u16) -> Self {
-        self.shards = Some(shards);
+    /// `None` keeps the default.
+    pub fn shards(mut self, shards: impl Into<Option<u16>>) -> Self {
+        self.shards = shards.into();
+        self
+    }
+
+    /// Acknowledge a call only once [`ReplicaAcks::replicas`] replicas have its writes:
+    /// Redis' `WAIT` after each, on the node that took it, for up to its `timeout`. Redis
+    /// replicates asynchronously, so without it a write acknowledged just before its master
+    /// dies can be lost in the failover. When fewer replicas answer in time the call fails
+    /// with a store error, although its writes were done on the master. Default (`None`):
+    /// no waiting.
+    pub fn wait_for_replicas(mut self, acks: impl Into<Option<ReplicaAcks>>) -> Self {
+        self.replica_acks = acks.into();
         self
     }
 
@@ -101,10 +117,23 @@ impl SessionsBuilder {
             true => DEFAULT_CLUSTER_SHARDS,
             false => 0,
         });
+        if shards > MAX_SHARDS {
+            return Err(ConfigError::Shards(shards).into());
+        }
+        let backend: Arc<dyn Backend> = match self.replica_acks {
+            None => Arc::new(backend),
+            Some(acks) if acks.replicas == 0 || acks.timeout.as_millis() == 0 => {
+                return Err(ConfigError::ReplicaAcks.into());
+            }
+            Some(_) if !backend.can_wait_for_replicas() => {
+                return Err(ConfigError::NoReplicas.into());
+            }
+            Some(acks) => Arc::new(ReplicaWait::new(backend, acks)),
+        };
         let namespace = self.namespace.unwrap_or_else(|| "rs".into());
         let pool = Pool::new(
             runtime,
-            Arc::new(backend),
+            backend,
             ConfigCtx::new(namespace.into(), shards),
             self.clock,
             self.limits.unwrap_or_default(),

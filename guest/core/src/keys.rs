@@ -120,6 +120,27 @@ impl Layout {
     }
 }
 
+/// The glob of every key of `namespace` in its layout, and of no other namespace's when
+/// namespaces hold no `:`, `{`, `}` or glob character: `NS:*`, sharded `{NS:s*`. What a
+/// Redis ACL user confined to the namespace is allowed (`~`).
+pub fn key_glob(namespace: &str, sharded: bool) -> String {
+    if sharded {
+        format!("{{{namespace}:s*")
+    } else {
+        format!("{namespace}:*")
+    }
+}
+
+/// The channel (or channels, sharded: one per shard) the scripts announce writes on:
+/// `NS:cache`, sharded `{NS:s*:cache`.
+pub fn cache_channel_glob(namespace: &str, sharded: bool) -> String {
+    if sharded {
+        format!("{{{namespace}:s*:cache")
+    } else {
+        format!("{namespace}:cache")
+    }
+}
+
 impl From<Layout> for Cow<'_, Layout> {
     fn from(layout: Layout) -> Self {
         Cow::Owned(layout)
@@ -291,5 +312,27 @@ mod tests {
         );
         assert_eq!(parse_expiry_member("app:short:id"), None);
         assert_eq!(parse_session_member(TOK), None);
+    }
+
+    #[test]
+    fn the_acl_globs_cover_the_namespace_s_keys_and_channels_only() {
+        // A glob with one `*`, as these are.
+        let matches = |glob: &str, name: &str| {
+            let (head, tail) = glob.split_once('*').unwrap_or((glob, ""));
+            name.len() >= head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail)
+        };
+        for sharded in [false, true] {
+            let layout = Layout::sharded("acme", if sharded { 16 } else { 0 });
+            for k in layout.shards() {
+                for key in [k.session("app", TOK), k.users("app"), k.expiries()] {
+                    assert!(matches(&key_glob("acme", sharded), &key), "{key}");
+                    assert!(!matches(&key_glob("acm", sharded), &key), "{key}");
+                    assert!(!matches(&key_glob("acme2", sharded), &key), "{key}");
+                }
+                let channel = format!("{}cache", k.prefix());
+                assert!(matches(&cache_channel_glob("acme", sharded), &channel));
+                assert!(!matches(&cache_channel_glob("acm", sharded), &channel));
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! assert_eq!(Keys::new("rs").session("myapp", "tok"), "rs:myapp:tok");
 //! ```
 
+mod app_wide;
 pub mod backend;
 pub mod data;
 pub mod error;

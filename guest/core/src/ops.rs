@@ -5,7 +5,7 @@ use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::data::{self, DataInput, StoredData};
 use crate::error::SessionError;
 use crate::keys::{self, Keys, Layout};
-use crate::page::{self, KILL_BATCH, Page, SoappCursor};
+use crate::page::{self, KILL_BATCH, Page};
 use crate::scripts::{self, Script};
 use crate::session::{self, Fields, Session};
 use crate::token;
@@ -19,21 +19,18 @@ use std::borrow::Cow;
 /// round trip, so this bound is about a second of extreme contention, not a failure mode.
 const MAX_SET_ATTEMPTS: usize = 2000;
 
-/// How many expired sessions one wipe script removes, so one script never blocks Redis long.
-const WIPE_BATCH: usize = 500;
-
-fn store(e: BackendError) -> SessionError {
+pub(crate) fn store(e: BackendError) -> SessionError {
     match e {
         BackendError::Unavailable(m) => SessionError::Unavailable(m),
         e => SessionError::Store(e.message()),
     }
 }
 
-fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> SessionError {
+pub(crate) fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> SessionError {
     SessionError::Store(format!("unexpected reply to {what}: {reply:?}"))
 }
 
-fn count(what: &str, reply: Reply) -> Result<u64, SessionError> {
+pub(crate) fn count(what: &str, reply: Reply) -> Result<u64, SessionError> {
     match reply.integer() {
         Some(n) if n >= 0 => Ok(n as u64),
         _ => Err(unexpected(what, &reply)),
@@ -45,7 +42,7 @@ fn take_fields(replies: &mut impl Iterator<Item = Reply>) -> Fields {
     std::array::from_fn(|_| replies.next().and_then(Reply::into_bytes))
 }
 
-fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, SessionError> {
+pub(crate) fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, SessionError> {
     match reply {
         Reply::Array(a) => Ok(a),
         Reply::Nil => Ok(Vec::new()),
@@ -66,28 +63,59 @@ pub struct CreateOptions<'a> {
     pub max_age: Option<i64>,
 }
 
+/// `EVALSHA SHA NUMKEYS KEYS... ARGS...` (or `EVAL SOURCE ...`).
+fn invocation(verb: &str, script: &str, keys: &[String], args: &[Vec<u8>]) -> Command {
+    let mut cmd = command![verb, script, keys.len()];
+    cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+    cmd.extend(args.iter().cloned());
+    cmd
+}
+
+/// Whether Redis (one node of it, for a batch) did not know a script.
+fn is_noscript(e: &BackendError) -> bool {
+    matches!(e, BackendError::Server(m) if m.starts_with("NOSCRIPT"))
+}
+
 /// Runs a script by EVALSHA, loading it with EVAL when Redis does not know it yet.
-fn run(
+pub(crate) fn run(
     backend: &mut impl Backend,
     script: &Script,
     keys: &[String],
     args: Command,
 ) -> Result<Reply, SessionError> {
-    let invocation = |verb: &str, script: &str| {
-        let mut cmd = command![verb, script, keys.len()];
-        cmd.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
-        cmd.extend(args.iter().cloned());
-        cmd
-    };
     // The common case sends the SHA; only a Redis that lost its script cache (restart,
     // SCRIPT FLUSH) costs a second command carrying the source.
-    match backend.execute(invocation("EVALSHA", script.sha1())) {
-        Err(BackendError::Server(m)) if m.starts_with("NOSCRIPT") => {
-            backend.execute(invocation("EVAL", script.source))
+    match backend.execute(invocation("EVALSHA", script.sha1(), keys, &args)) {
+        Err(e) if is_noscript(&e) => {
+            backend.execute(invocation("EVAL", script.source, keys, &args))
         }
         other => other,
     }
     .map_err(store)
+}
+
+/// One script call: its keys and arguments.
+pub(crate) type ScriptCall = (Vec<String>, Command);
+
+/// Runs `script` once per call, all in one pipeline: a cluster client sends each master its
+/// part at once (one Redis: one round trip for all). `None` when a node did not know the
+/// script: the calls on other nodes may have run all the same (a pipeline is not atomic),
+/// uncounted, so only calls that change nothing may simply be made again by [`run`].
+pub(crate) fn run_pipelined(
+    backend: &mut impl Backend,
+    script: &Script,
+    calls: &[ScriptCall],
+) -> Result<Option<Vec<Reply>>, SessionError> {
+    let commands = calls
+        .iter()
+        .map(|(keys, args)| invocation("EVALSHA", script.sha1(), keys, args))
+        .collect();
+    match backend.pipeline(commands) {
+        Ok(replies) if replies.len() == calls.len() => Ok(Some(replies)),
+        Ok(replies) => Err(unexpected(script.name, &replies)),
+        Err(e) if is_noscript(&e) => Ok(None),
+        Err(e) => Err(store(e)),
+    }
 }
 
 /// The keys a one-session script declares: hash, _sessions, _users, SESSIONS.
@@ -103,8 +131,8 @@ fn session_keys(keys: &Keys, app: &str, token: &str) -> Vec<String> {
 /// The session API over one namespace of one backend.
 #[derive(Debug)]
 pub struct SessionStore<'a, B> {
-    backend: B,
-    layout: Cow<'a, Layout>,
+    pub(crate) backend: B,
+    pub(crate) layout: Cow<'a, Layout>,
 }
 
 impl<'a, B: Backend> SessionStore<'a, B> {
@@ -133,7 +161,10 @@ impl<'a, B: Backend> SessionStore<'a, B> {
     }
 
     /// Reads sessions from a flat list of 9 fields each, skipping missing and expired ones.
-    fn sessions(rows: impl Iterator<Item = Reply>, now: i64) -> Result<Vec<Session>, SessionError> {
+    pub(crate) fn sessions(
+        rows: impl Iterator<Item = Reply>,
+        now: i64,
+    ) -> Result<Vec<Session>, SessionError> {
         let mut rows = rows.peekable();
         let mut out = Vec::new();
         while rows.peek().is_some() {
@@ -351,25 +382,6 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         Err(SessionError::Store("rotate drew three taken tokens".into()))
     }
 
-    /// Distinct users of `app` active in the last `delta_time` seconds.
-    pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, SessionError> {
-        validate::app(app)?;
-        let dt = validate::delta_time(delta_time)?;
-        let min = self.backend.now().saturating_sub(dt);
-        let zcount = |k: &Keys| command!["ZCOUNT", k.users(app), min, "+inf"];
-        if !self.layout.is_sharded() {
-            let cmd = zcount(self.layout.shard(0));
-            return count("activity", self.backend.execute(cmd).map_err(store)?);
-        }
-        // A user's sessions are in one shard, so distinct users add up. One pipeline: a
-        // cluster client sends each master its part at once.
-        let cmds = self.layout.shards().iter().map(zcount).collect();
-        let replies = self.backend.pipeline(cmds).map_err(store)?;
-        replies
-            .into_iter()
-            .try_fold(0, |sum, r| Ok(sum + count("activity", r)?))
-    }
-
     /// The live sessions of one user, all pages of [`Self::soid_page`].
     pub fn soid(&mut self, app: &str, id: &str) -> Result<Vec<Session>, SessionError> {
         let mut out = Vec::new();
@@ -434,128 +446,6 @@ impl<'a, B: Backend> SessionStore<'a, B> {
                 return Ok(total);
             }
         }
-    }
-
-    /// The live sessions of `app` active in the last `delta_time` seconds, newest first:
-    /// all pages of [`Self::soapp_page`].
-    pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, SessionError> {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.soapp_page(app, delta_time, cursor.as_deref())?;
-            out.extend(page.sessions);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        if self.layout.is_sharded() {
-            // Each shard's pages are newest first; merge them (a stable sort keeps ties in
-            // page order).
-            out.sort_by_key(|s| s.idle);
-        }
-        Ok(out)
-    }
-
-    /// One page of soapp, read atomically. The window (`now - delta_time`) is fixed by the
-    /// first page and carried in the cursor; expiry is judged at each page's time. A
-    /// sharded layout's pages go shard by shard, each newest first.
-    pub fn soapp_page(
-        &mut self,
-        app: &str,
-        delta_time: i64,
-        cursor: Option<&str>,
-    ) -> Result<Page, SessionError> {
-        validate::app(app)?;
-        let dt = validate::delta_time(delta_time)?;
-        let now = self.backend.now();
-        let sharded = self.layout.is_sharded();
-        let from = match cursor {
-            Some(c) => SoappCursor::parse(c, sharded)?,
-            None => SoappCursor::start(0, now.saturating_sub(dt).to_string()),
-        };
-        let shards = self.layout.shards().len();
-        if from.shard >= shards {
-            return Err(SessionError::format("cursor"));
-        }
-        let k = self.layout.shard(from.shard);
-        let keys = [k.sessions(app)];
-        let args = command![
-            k.prefix(),
-            app,
-            &from.min,
-            page::SOAPP_PAGE,
-            page::SOAPP_PAGE_BYTES,
-            &from.score,
-            &from.member,
-            &from.position
-        ];
-        let reply = run(&mut self.backend, &scripts::SOAPP, &keys, args)?;
-        let mut rows = array("soapp", reply)?.into_iter();
-        let (score, member, position) = (rows.next(), rows.next(), rows.next());
-        let (Some(score), Some(member), Some(position)) = (
-            score.and_then(Reply::into_bytes),
-            member.and_then(Reply::into_bytes),
-            position.as_ref().and_then(Reply::integer),
-        ) else {
-            return Err(SessionError::Store("unexpected reply to soapp".into()));
-        };
-        let sessions = Self::sessions(rows, now)?;
-        let next = if !score.is_empty() {
-            Some(SoappCursor {
-                shard: from.shard,
-                min: from.min,
-                score: String::from_utf8_lossy(&score).into_owned(),
-                position: position.to_string(),
-                member: String::from_utf8_lossy(&member).into_owned(),
-            })
-        } else if from.shard + 1 < shards {
-            Some(SoappCursor::start(from.shard + 1, from.min))
-        } else {
-            None
-        };
-        let next = next.map(|c| c.render(sharded));
-        Ok(Page { sessions, next })
-    }
-
-    /// Deletes every session of `app`, in atomic batches of the oldest (shard by shard);
-    /// returns how many. Sessions created while it runs are deleted too, until `_sessions`
-    /// is empty.
-    pub fn killall(&mut self, app: &str) -> Result<u64, SessionError> {
-        validate::app(app)?;
-        let mut total = 0;
-        for k in self.layout.shards() {
-            let keys = [k.sessions(app)];
-            loop {
-                let args = command![k.prefix(), app, KILL_BATCH];
-                let reply = run(&mut self.backend, &scripts::KILLALL, &keys, args)?;
-                let removed = count("killall", reply)?;
-                total += removed;
-                if removed < KILL_BATCH as u64 {
-                    break;
-                }
-            }
-        }
-        Ok(total)
-    }
-
-    /// Deletes every expired session of the namespace, in batches (shard by shard);
-    /// returns how many.
-    pub fn wipe(&mut self) -> Result<u64, SessionError> {
-        let now = self.backend.now();
-        let mut total = 0;
-        for k in self.layout.shards() {
-            let keys = [k.expiries()];
-            loop {
-                let args = command![k.prefix(), now, WIPE_BATCH];
-                let removed = count("wipe", run(&mut self.backend, &scripts::WIPE, &keys, args)?)?;
-                total += removed;
-                if removed < WIPE_BATCH as u64 {
-                    break;
-                }
-            }
-        }
-        Ok(total)
     }
 
     /// `PONG` when Redis answers.

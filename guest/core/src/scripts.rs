@@ -269,13 +269,16 @@ return {n, #tokens}
 /// KEYS: _sessions. ARGV: prefix, app, batch size. Deletes the app's `batch` oldest sessions, the token sets
 /// and the `_users` entries of their users (node's killall, one slice of it). Returns how
 /// many `_sessions` members it removed: fewer than `batch` means the app had none left.
+/// A batch of 0 deletes nothing (it makes Redis load the script).
 pub static KILLALL: Script = Script::new(
     "killall",
     concat!(
         prelude!(),
         r#"
 local base = ARGV[1] .. ARGV[2] .. ':'
-local members = redis.call('ZRANGE', base .. '_sessions', 0, tonumber(ARGV[3]) - 1)
+local batch = tonumber(ARGV[3])
+if batch < 1 then return 0 end
+local members = redis.call('ZRANGE', base .. '_sessions', 0, batch - 1)
 local ids = {}
 for _, m in ipairs(members) do
   local token, id = split_member(m)
@@ -296,14 +299,17 @@ return #members
 );
 
 /// KEYS: SESSIONS. ARGV: prefix, now, batch size. Deletes up to `batch` sessions whose expiry is due, with
-/// every index entry. Returns how many `SESSIONS` members it removed.
+/// every index entry. Returns how many `SESSIONS` members it removed. A batch of 0 deletes
+/// nothing (it makes Redis load the script).
 pub static WIPE: Script = Script::new(
     "wipe",
     concat!(
         prelude!(),
         r#"
 local expiries = ARGV[1] .. 'SESSIONS'
-local members = redis.call('ZRANGEBYSCORE', expiries, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local batch = tonumber(ARGV[3])
+if batch < 1 then return 0 end
+local members = redis.call('ZRANGEBYSCORE', expiries, '-inf', ARGV[2], 'LIMIT', 0, batch)
 for _, m in ipairs(members) do
   local sep = m:find(':', 1, true)
   local token, id

@@ -12,22 +12,7 @@ use redis_sessions_core::{
 use redis_sessions_memory::{MemoryStore, ServerError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
-use support::{Both, Redis, RedisServer, c, redis};
-
-fn reply(v: Value) -> Reply {
-    match v {
-        Value::Nil => Reply::Nil,
-        Value::Status(s) => Reply::Status(s),
-        Value::Int(i) => Reply::Integer(i),
-        Value::Bulk(b) => Reply::Bulk(b),
-        Value::Array(items) => Reply::Array(items.into_iter().map(reply).collect()),
-        Value::Error(e) => Reply::Status(format!("nested error: {e}")),
-    }
-}
-
-fn result(r: Result<Value, ServerError>) -> Result<Reply, BackendError> {
-    r.map(reply).map_err(|e| BackendError::Server(e.0))
-}
+use support::{Both, Redis, RedisServer, c, redis, session_result};
 
 /// A clock both sides share, and a deterministic byte stream per side.
 struct Env {
@@ -85,17 +70,20 @@ struct Side<S>(S, Env);
 
 impl<S: Server> Backend for Side<S> {
     fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
-        result(self.0.run(&command))
+        session_result(self.0.run(&command))
     }
     fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        commands.iter().map(|c| result(self.0.run(c))).collect()
+        commands
+            .iter()
+            .map(|c| session_result(self.0.run(c)))
+            .collect()
     }
     fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
         let replies = self
             .0
             .multi(&commands)
             .map_err(|e| BackendError::Server(e.0))?;
-        replies.into_iter().map(result).collect()
+        replies.into_iter().map(session_result).collect()
     }
     fn now(&self) -> i64 {
         self.1.now.get()

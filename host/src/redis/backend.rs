@@ -27,6 +27,34 @@ pub trait Backend: Send + Sync + 'static {
     fn is_cluster(&self) -> bool {
         false
     }
+
+    /// Whether it has replicas to wait for (Redis may; the embedded store has none).
+    fn can_wait_for_replicas(&self) -> bool {
+        true
+    }
+
+    /// `WAIT replicas timeout_ms` where the keys `written` went: on one Redis, once, on
+    /// the connection the writes took; on a cluster, on each of their masters. The fewest
+    /// replicas that acknowledged them.
+    fn wait_for_replicas(
+        &self,
+        written: Vec<Vec<u8>>,
+        replicas: u16,
+        timeout_ms: u64,
+    ) -> BackendFuture<'_, i64> {
+        let _ = written;
+        let wait = vec![
+            b"WAIT".to_vec(),
+            replicas.to_string().into_bytes(),
+            timeout_ms.to_string().into_bytes(),
+        ];
+        Box::pin(async move {
+            match self.execute(wait).await? {
+                Reply::Integer(n) => Ok(n),
+                other => Err(Error::UnsupportedReply(format!("WAIT answered {other:?}"))),
+            }
+        })
+    }
 }
 
 /// A backend shared with its owner (who snapshots an embedded store, say).
@@ -41,5 +69,18 @@ impl<B: Backend> Backend for std::sync::Arc<B> {
 
     fn is_cluster(&self) -> bool {
         (**self).is_cluster()
+    }
+
+    fn can_wait_for_replicas(&self) -> bool {
+        (**self).can_wait_for_replicas()
+    }
+
+    fn wait_for_replicas(
+        &self,
+        written: Vec<Vec<u8>>,
+        replicas: u16,
+        timeout_ms: u64,
+    ) -> BackendFuture<'_, i64> {
+        (**self).wait_for_replicas(written, replicas, timeout_ms)
     }
 }

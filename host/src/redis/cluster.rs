@@ -24,7 +24,7 @@ use redis::aio::ConnectionLike;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
-use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Value};
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
 /// Redis' own answer to a multi-key request whose keys live in different slots.
 pub const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
@@ -47,6 +47,8 @@ pub fn is_cluster_url(url: &str) -> bool {
 
 /// A cluster URL taken apart: what every seed node's own URL is made of.
 struct ClusterUrl<'a> {
+    /// `redis+cluster` or `rediss+cluster`, as written.
+    scheme: &'a str,
     /// `redis` or `rediss`.
     node_scheme: &'static str,
     /// `USER:PASSWORD`, as written (percent-encoded).
@@ -87,6 +89,7 @@ impl<'a> ClusterUrl<'a> {
             ));
         }
         Ok(ClusterUrl {
+            scheme,
             node_scheme,
             userinfo,
             seeds,
@@ -96,30 +99,94 @@ impl<'a> ClusterUrl<'a> {
 
     /// `redis://[USERINFO@]SEED[REST]` for every seed.
     fn node_urls(&self) -> Vec<String> {
-        let userinfo = self.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
-        self.seeds
-            .iter()
-            .map(|seed| format!("{}://{userinfo}{seed}{}", self.node_scheme, self.rest))
-            .collect()
+        self.seeds.iter().map(|seed| self.node_url(seed)).collect()
     }
+
+    /// `redis://[USERINFO@]ADDRESS[REST]`: one node's own URL.
+    fn node_url(&self, address: &str) -> String {
+        let userinfo = self.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        format!("{}://{userinfo}{address}{}", self.node_scheme, self.rest)
+    }
+
+    /// The URL again, with `userinfo` (`USER[:PASSWORD]`, percent-encoded) if any.
+    fn render(&self, userinfo: Option<&str>) -> String {
+        let userinfo = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        format!(
+            "{}://{userinfo}{}{}",
+            self.scheme,
+            self.seeds.join(","),
+            self.rest
+        )
+    }
+}
+
+/// One node of a cluster, as `CLUSTER NODES` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterNode {
+    /// `HOST:PORT`.
+    pub address: String,
+    /// Its own URL (`redis://`), with the cluster URL's credentials.
+    pub url: String,
+    /// Whether the cluster marks it failing (`fail`) or without an address (`noaddr`).
+    pub failing: bool,
+}
+
+/// Every node of the cluster at `url`, masters and replicas, as one of them sees the
+/// topology: for what each node must hold itself (ACL users, loaded scripts), which a
+/// routed command would miss on a node the client has not met yet.
+pub async fn cluster_nodes(url: &str) -> Result<Vec<ClusterNode>, RedisError> {
+    let parsed = ClusterUrl::parse(url)?;
+    let mut cluster = connect_cluster(url).await?;
+    let listing: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(&mut cluster)
+        .await?;
+    Ok(parse_cluster_nodes(&listing, |address| {
+        parsed.node_url(address)
+    }))
+}
+
+/// `CLUSTER NODES`' lines: `ID HOST:PORT@BUS[,HOSTNAME] FLAGS ...`.
+fn parse_cluster_nodes(listing: &str, url: impl Fn(&str) -> String) -> Vec<ClusterNode> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let (_id, endpoint, flags) = (fields.next()?, fields.next()?, fields.next()?);
+            let address = endpoint.split(['@', ',']).next()?;
+            // IPv6 hosts come bare (`::1:7000`); a URL needs them in brackets.
+            let address = match address.rsplit_once(':') {
+                Some((host, port)) if host.contains(':') && !host.starts_with('[') => {
+                    format!("[{host}]:{port}")
+                }
+                _ => address.to_owned(),
+            };
+            let failing = flags.split(',').any(|f| f == "fail" || f == "noaddr");
+            Some(ClusterNode {
+                url: url(&address),
+                address,
+                failing,
+            })
+        })
+        .collect()
 }
 
 /// `url` with its password replaced by `***`, or `None` if it is not a cluster URL.
 pub(crate) fn redact_cluster_url(url: &str) -> Option<String> {
     let parsed = ClusterUrl::parse(url).ok()?;
-    let (scheme, _) = url.split_once("://")?;
-    let userinfo = match parsed.userinfo {
-        Some(userinfo) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@"),
-            None => format!("{userinfo}@"),
-        },
-        None => String::new(),
-    };
-    Some(format!(
-        "{scheme}://{userinfo}{}{}",
-        parsed.seeds.join(","),
-        parsed.rest
-    ))
+    let userinfo = parsed
+        .userinfo
+        .map(|userinfo| match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***"),
+            None => userinfo.to_owned(),
+        });
+    Some(parsed.render(userinfo.as_deref()))
+}
+
+/// The cluster URL `url` with `userinfo` (`USER:PASSWORD`, percent-encoded) in place of its
+/// own credentials.
+pub fn with_cluster_userinfo(url: &str, userinfo: &str) -> Result<String, RedisError> {
+    Ok(ClusterUrl::parse(url)?.render(Some(userinfo)))
 }
 
 /// Connects to the cluster at `url` (a `redis+cluster://` URL): fails fast when no seed
@@ -146,7 +213,7 @@ pub async fn connect_cluster(url: &str) -> Result<ClusterConnection, RedisError>
 /// The keys of `command`, for routing: exact for the commands the capability allows
 /// (`commands::allowed`, which a test checks against this) and for those the host sends
 /// around a transaction; any other command is taken to have its key first.
-fn keys(command: &[Vec<u8>]) -> &[Vec<u8>] {
+pub(super) fn keys(command: &[Vec<u8>]) -> &[Vec<u8>] {
     let Some((name, args)) = command.split_first() else {
         return &[];
     };
@@ -217,7 +284,16 @@ impl ConnectionLike for OnNode {
     }
 }
 
+/// How many times a transaction follows `MOVED` before giving up.
+const MAX_TRANSACTION_MOVES: usize = 2;
+
 /// A transaction: on the master of the one slot all its keys share.
+///
+/// redis-rs follows `MOVED` for commands and pipelines but not inside MULTI/EXEC, where
+/// the queued commands are refused and EXEC aborts: after a failover, every transaction on
+/// a moved slot would fail. Nothing ran, so it is sent again to the node `MOVED` names, and
+/// one keyed command routed by slot lets redis-rs meet the `MOVED` itself and learn the
+/// new topology.
 async fn transaction(
     cluster: ClusterConnection,
     commands: Vec<Command>,
@@ -231,14 +307,56 @@ async fn transaction(
         }
     }
     let count = commands.len();
-    let on_node = OnNode {
-        cluster,
-        route: route(slot),
+    let mut node = route(slot);
+    let mut moves = 0;
+    let values = loop {
+        let on_node = OnNode {
+            cluster: cluster.clone(),
+            route: node.clone(),
+        };
+        match send_batch(on_node, commands.clone(), true).await {
+            Err(e) if moves < MAX_TRANSACTION_MOVES => {
+                let Some((host, port)) = moved_to(&e) else {
+                    return Err(to_wit_error(e));
+                };
+                if moves == 0
+                    && let Some(key) = commands.iter().find_map(|c| keys(c).first())
+                {
+                    relearn_slot(cluster.clone(), key).await;
+                }
+                moves += 1;
+                node = SingleNodeRoutingInfo::ByAddress { host, port };
+            }
+            result => break result.map_err(to_wit_error)?,
+        }
     };
-    let values = send_batch(on_node, commands, true)
-        .await
-        .map_err(to_wit_error)?;
     replies(count, values)
+}
+
+/// The node a transaction refused by `MOVED` must go to: `(host, port)`.
+fn moved_to(e: &RedisError) -> Option<(String, u16)> {
+    if e.kind() != ErrorKind::Server(ServerErrorKind::ExecAbort) {
+        return None;
+    }
+    let refused = e.clone().into_server_errors()?;
+    refused.iter().find_map(|(_, refusal)| {
+        if refusal.kind() != Some(ServerErrorKind::Moved) {
+            return None;
+        }
+        // `SLOT HOST:PORT`
+        let (_slot, address) = refusal.details()?.split_once(' ')?;
+        let (host, port) = address.trim().rsplit_once(':')?;
+        Some((host.to_owned(), port.parse().ok()?))
+    })
+}
+
+/// Sends `EXISTS key` routed by its slot, for redis-rs to follow the `MOVED` it meets and
+/// rebuild its slot map. Its answer does not matter (a tenant may even be refused it).
+async fn relearn_slot(mut cluster: ClusterConnection, key: &[u8]) {
+    let mut exists = Cmd::new();
+    exists.arg("EXISTS").arg(key);
+    let by_slot = RoutingInfo::SingleNode(route(Some(Slot::for_key(key))));
+    let _ = cluster.route_command(exists, by_slot).await;
 }
 
 /// A pipeline: one per slot, sent in parallel, the replies put back in the commands' order.
@@ -304,6 +422,41 @@ impl Backend for ClusterConnection {
     fn is_cluster(&self) -> bool {
         true
     }
+
+    /// One `WAIT` per slot written, on its master: each counts that node's replicas.
+    fn wait_for_replicas(
+        &self,
+        written: Vec<Vec<u8>>,
+        replicas: u16,
+        timeout_ms: u64,
+    ) -> BackendFuture<'_, i64> {
+        let mut slots: Vec<Slot> = Vec::new();
+        for slot in written.iter().map(Slot::for_key) {
+            if !slots.contains(&slot) {
+                slots.push(slot);
+            }
+        }
+        let waits = slots.into_iter().map(move |slot| {
+            let mut cluster = self.clone();
+            let mut wait = Cmd::new();
+            wait.arg("WAIT").arg(replicas).arg(timeout_ms);
+            async move {
+                let on_master = RoutingInfo::SingleNode(route(Some(slot)));
+                match cluster.route_command(wait, on_master).await {
+                    Ok(Value::Int(n)) => Ok(n),
+                    Ok(other) => Err(Error::UnsupportedReply(format!("WAIT answered {other:?}"))),
+                    Err(e) => Err(to_wit_error(e)),
+                }
+            }
+        });
+        Box::pin(async move {
+            let acknowledged = futures_util::future::try_join_all(waits).await?;
+            Ok(acknowledged
+                .into_iter()
+                .min()
+                .unwrap_or(i64::from(replicas)))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +499,39 @@ mod tests {
         assert!(is_cluster_url("Rediss+Cluster://h:1"));
         assert!(!is_cluster_url("redis://h:1"));
         assert!(!is_cluster_url("redis+unix:///run/redis.sock"));
+    }
+
+    #[test]
+    fn cluster_nodes_are_read_with_their_urls() {
+        let listing = "\
+a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
+b2 127.0.0.1:7001@17001,node-b.example slave a1 0 1 1 connected
+c3 ::1:7002@17002 master,fail - 0 1 3 disconnected
+d4 :0@0 slave,noaddr c3 0 1 3 disconnected
+";
+        let url = ClusterUrl::parse("redis+cluster://u:p@h:1/?protocol=resp3").unwrap();
+        let nodes = parse_cluster_nodes(listing, |a| url.node_url(a));
+        let seen: Vec<(&str, &str, bool)> = nodes
+            .iter()
+            .map(|n| (n.address.as_str(), n.url.as_str(), n.failing))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "127.0.0.1:7000",
+                    "redis://u:p@127.0.0.1:7000/?protocol=resp3",
+                    false
+                ),
+                (
+                    "127.0.0.1:7001",
+                    "redis://u:p@127.0.0.1:7001/?protocol=resp3",
+                    false
+                ),
+                ("[::1]:7002", "redis://u:p@[::1]:7002/?protocol=resp3", true),
+                (":0", "redis://u:p@:0/?protocol=resp3", true),
+            ]
+        );
     }
 
     #[test]

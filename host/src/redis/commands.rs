@@ -15,6 +15,9 @@ pub enum Use {
     Transaction,
     /// Sent by the Redis client on connecting, when the URL selects a database.
     Connection,
+    /// Sent by the Redis Cluster client: to learn the slots' masters, and before a command
+    /// it follows an `ASK` redirection with (during a slot's migration).
+    Cluster,
 }
 
 /// Every command, uppercase, with how it is used.
@@ -47,6 +50,8 @@ pub const COMMANDS: &[(&str, Use)] = &[
     ("ZREVRANGEBYSCORE", Use::Scripted),
     ("ZSCORE", Use::Scripted),
     ("SELECT", Use::Connection),
+    ("CLUSTER|SLOTS", Use::Cluster),
+    ("ASKING", Use::Cluster),
 ];
 
 /// The commands the capability lets a component send; anything else is refused before it
@@ -64,12 +69,19 @@ pub fn is_allowed(name: &[u8]) -> bool {
 }
 
 /// The commands a tenant's Redis ACL user needs: everything in the table but `EVAL`
-/// (tenants run only the scripts the host loaded, by `EVALSHA`), and `SELECT` only when
-/// its URL selects a database.
-pub fn tenant_acl(select: bool) -> impl Iterator<Item = &'static str> {
+/// (tenants run only the scripts the host loaded, by `EVALSHA`), `SELECT` only when its URL
+/// selects a database, the cluster client's only on a `cluster`.
+pub fn tenant_acl(select: bool, cluster: bool) -> impl Iterator<Item = &'static str> {
     COMMANDS
         .iter()
-        .filter(move |(name, use_)| *name != "EVAL" && (select || !matches!(use_, Use::Connection)))
+        .filter(move |(name, use_)| {
+            *name != "EVAL"
+                && match use_ {
+                    Use::Connection => select,
+                    Use::Cluster => cluster,
+                    _ => true,
+                }
+        })
         .map(|(name, _)| *name)
 }
 
@@ -89,10 +101,13 @@ mod tests {
         assert!(is_allowed(b"evalsha"));
         assert!(!is_allowed(b"FLUSHALL"));
         assert!(!is_allowed(b"MULTI"), "the host sends MULTI/EXEC itself");
-        let acl: Vec<_> = tenant_acl(false).collect();
+        let acl: Vec<_> = tenant_acl(false, false).collect();
         assert!(!acl.contains(&"EVAL") && !acl.contains(&"SELECT"));
-        assert!(tenant_acl(true).any(|c| c == "SELECT"));
-        assert_eq!(acl.len(), COMMANDS.len() - 2);
+        assert!(!acl.contains(&"ASKING") && !acl.contains(&"CLUSTER|SLOTS"));
+        assert!(tenant_acl(true, false).any(|c| c == "SELECT"));
+        assert_eq!(acl.len(), COMMANDS.len() - 4);
+        let on_cluster: Vec<_> = tenant_acl(false, true).collect();
+        assert!(on_cluster.contains(&"ASKING") && on_cluster.contains(&"CLUSTER|SLOTS"));
     }
 
     /// The table must name every command the built-in scripts call, or a tenant's ACL user
@@ -129,12 +144,13 @@ mod tests {
     }
 
     /// The embedded store implements exactly what the component and its scripts can send
-    /// (MULTI/EXEC are its `transaction` call; SELECT is never needed in process).
+    /// (MULTI/EXEC are its `transaction` call; SELECT and the cluster client's are never
+    /// needed in process).
     #[test]
     fn the_embedded_store_takes_exactly_the_commands_of_the_table() {
         let mut table: Vec<&str> = COMMANDS
             .iter()
-            .filter(|(_, u)| !matches!(u, Use::Transaction | Use::Connection))
+            .filter(|(_, u)| !matches!(u, Use::Transaction | Use::Connection | Use::Cluster))
             .map(|(name, _)| *name)
             .collect();
         table.sort_unstable();

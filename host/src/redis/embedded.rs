@@ -70,6 +70,10 @@ impl Backend for MemoryStore {
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
         Box::pin(async move { batch(self, &commands, atomic) })
     }
+
+    fn can_wait_for_replicas(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,16 @@ mod capability;
 pub(crate) mod cluster;
 pub mod commands;
 mod embedded;
+mod replicas;
 mod scripts;
 mod server;
 
 pub use crate::bindings::redis::{Element, Error, Reply};
 pub use backend::{Backend, BackendFuture, Command};
 pub use capability::{RedisCtx, add_to_linker};
-pub use cluster::{CROSSSLOT, connect_cluster, is_cluster_url};
-pub use scripts::{ScriptGate, ScriptRegistry};
+pub use cluster::{
+    CROSSSLOT, ClusterNode, cluster_nodes, connect_cluster, is_cluster_url, with_cluster_userinfo,
+};
+pub use replicas::{ReplicaAcks, ReplicaWait};
+pub use scripts::{ScriptGate, ScriptLoadError, ScriptLoader, ScriptRegistry};
 pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, Reconnecting, connect};

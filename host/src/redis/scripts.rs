@@ -8,16 +8,106 @@
 //! restart or `SCRIPT FLUSH`), so a tenant's ACL user needs neither `+eval` nor `+script`.
 
 use super::backend::{Backend, BackendFuture, Command};
+use super::cluster::{cluster_nodes, is_cluster_url, redact_cluster_url};
+use super::server::connect;
 use crate::bindings::redis::{Error, Reply};
 use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The operator's connection, which loads the scripts: to one Redis, or to every node of a
+/// Redis Cluster, replicas included, so that a replica promoted by a failover has them.
+#[derive(Clone)]
+pub enum ScriptLoader {
+    Server(ConnectionManager),
+    /// The cluster's URL: its nodes are listed afresh at each load.
+    Cluster(String),
+}
+
+impl std::fmt::Debug for ScriptLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Server(_) => f.write_str("ScriptLoader::Server"),
+            Self::Cluster(url) => {
+                let url = redact_cluster_url(url).unwrap_or_default();
+                write!(f, "ScriptLoader::Cluster({url})")
+            }
+        }
+    }
+}
+
+/// Why scripts could not be loaded, and on which node of a cluster.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{source}", node.as_ref().map(|n| format!("on node {n}: ")).unwrap_or_default())]
+pub struct ScriptLoadError {
+    /// `HOST:PORT` of the cluster node that failed.
+    pub node: Option<String>,
+    pub source: redis::RedisError,
+}
+
+impl From<redis::RedisError> for ScriptLoadError {
+    fn from(source: redis::RedisError) -> Self {
+        Self { node: None, source }
+    }
+}
+
+impl ScriptLoader {
+    /// Connects to a server URL, or checks that a `redis+cluster://` one answers.
+    pub async fn connect(url: &str) -> Result<Self, ScriptLoadError> {
+        Ok(if is_cluster_url(url) {
+            cluster_nodes(url).await?;
+            Self::Cluster(url.to_owned())
+        } else {
+            Self::Server(connect(url).await?)
+        })
+    }
+
+    /// Loads `sources`; their SHA1s as Redis reports them, in order. On a cluster, on
+    /// every node not marked failing.
+    async fn load(&self, sources: &[&str]) -> Result<Vec<String>, ScriptLoadError> {
+        match self {
+            Self::Server(conn) => Ok(load_each(&mut conn.clone(), sources).await?),
+            Self::Cluster(url) => {
+                let mut shas = Vec::new();
+                for node in cluster_nodes(url).await? {
+                    if node.failing {
+                        continue;
+                    }
+                    let on_node = |source| ScriptLoadError {
+                        node: Some(node.address.clone()),
+                        source,
+                    };
+                    let mut conn = connect(&node.url).await.map_err(on_node)?;
+                    shas = load_each(&mut conn, sources).await.map_err(on_node)?;
+                }
+                Ok(shas)
+            }
+        }
+    }
+}
+
+async fn load_each(
+    conn: &mut ConnectionManager,
+    sources: &[&str],
+) -> Result<Vec<String>, redis::RedisError> {
+    let mut shas = Vec::with_capacity(sources.len());
+    for source in sources {
+        shas.push(
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(source)
+                .query_async(conn)
+                .await?,
+        );
+    }
+    Ok(shas)
+}
+
 /// The scripts one tenant may run, by SHA1 (lowercase hex), and the connection that
 /// loads them.
 pub struct ScriptRegistry {
     scripts: HashMap<String, String>,
-    loader: ConnectionManager,
+    loader: ScriptLoader,
 }
 
 impl std::fmt::Debug for ScriptRegistry {
@@ -32,19 +122,22 @@ impl ScriptRegistry {
     /// Loads the built-in session scripts and `extra` into Redis through `loader` (a
     /// connection allowed `SCRIPT LOAD`), and registers them by the SHA1 Redis reports.
     pub async fn load(
-        loader: ConnectionManager,
+        loader: ScriptLoader,
         extra: impl IntoIterator<Item = String>,
-    ) -> Result<Self, redis::RedisError> {
-        let sources = redis_sessions_core::scripts::ALL
+    ) -> Result<Self, ScriptLoadError> {
+        let sources: Vec<String> = redis_sessions_core::scripts::ALL
             .iter()
             .map(|s| s.source.to_owned())
-            .chain(extra);
-        let mut scripts = HashMap::new();
-        let mut conn = loader.clone();
-        for source in sources {
-            let sha: String = script_load(&mut conn, &source).await?;
-            scripts.insert(sha.to_ascii_lowercase(), source);
-        }
+            .chain(extra)
+            .collect();
+        let shas = loader
+            .load(&sources.iter().map(String::as_str).collect::<Vec<_>>())
+            .await?;
+        let scripts = shas
+            .into_iter()
+            .map(|sha| sha.to_ascii_lowercase())
+            .zip(sources)
+            .collect();
         Ok(Self { scripts, loader })
     }
 
@@ -65,29 +158,17 @@ impl ScriptRegistry {
 
     /// Loads every registered script again (Redis forgot them).
     async fn reload(&self) -> Result<(), Error> {
-        let mut conn = self.loader.clone();
-        for source in self.scripts.values() {
-            script_load(&mut conn, source)
-                .await
-                .map_err(|e| Error::Unavailable(format!("reloading the session scripts: {e}")))?;
-        }
+        let sources: Vec<&str> = self.scripts.values().map(String::as_str).collect();
+        self.loader
+            .load(&sources)
+            .await
+            .map_err(|e| Error::Unavailable(format!("reloading the session scripts: {e}")))?;
         tracing::info!(
             scripts = self.scripts.len(),
             "Redis had no scripts: reloaded"
         );
         Ok(())
     }
-}
-
-async fn script_load(
-    conn: &mut ConnectionManager,
-    source: &str,
-) -> Result<String, redis::RedisError> {
-    redis::cmd("SCRIPT")
-        .arg("LOAD")
-        .arg(source)
-        .query_async(conn)
-        .await
 }
 
 /// A tenant's backend behind the script rules of [`ScriptRegistry`].
@@ -162,5 +243,18 @@ impl<B: Backend> Backend for ScriptGate<B> {
 
     fn is_cluster(&self) -> bool {
         self.inner.is_cluster()
+    }
+
+    fn can_wait_for_replicas(&self) -> bool {
+        self.inner.can_wait_for_replicas()
+    }
+
+    fn wait_for_replicas(
+        &self,
+        written: Vec<Vec<u8>>,
+        replicas: u16,
+        timeout_ms: u64,
+    ) -> BackendFuture<'_, i64> {
+        self.inner.wait_for_replicas(written, replicas, timeout_ms)
     }
 }

@@ -50,9 +50,11 @@ pub(super) fn to_wit_error(e: RedisError) -> Error {
     if is_auth_failure(&e) {
         return Error::Unavailable(format!("Redis refused the connection's credentials: {e}"));
     }
-    // Server errors read as Redis prints them: code first (`NOSCRIPT No matching script...`).
+    // Server errors read as Redis prints them: code first (`NOSCRIPT No matching script...`);
+    // a batch's, the first failing command's code first, then every failure.
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => Error::Server(format!("{code} {detail}")),
+        (Some(code), None) => Error::Server(format!("{code} {e}")),
         _ => Error::Server(e.to_string()),
     }
 }

@@ -32,6 +32,11 @@ pub struct ServeOptions {
     pub store: StoreChoice,
     /// The key namespace (without tenants; each tenant has its own).
     pub namespace: String,
+    /// The key layout's shard count (without tenants; each tenant has its own). `None`:
+    /// [`crate::SessionsBuilder::shards`]' default.
+    pub shards: Option<u16>,
+    /// Replicas each write waits for (without tenants): [`crate::SessionsBuilder::wait_for_replicas`].
+    pub replica_acks: Option<crate::ReplicaAcks>,
     /// A tenants file (needs Redis).
     pub tenants: Option<PathBuf>,
     /// How often to wipe expired sessions; `None` never.
@@ -55,6 +60,12 @@ pub enum ServeError {
         "--tenants needs Redis (each tenant is a Redis ACL user): give --redis URL or REDIS_URL"
     )]
     TenantsNeedRedis,
+    #[error(
+        "--shards is for one namespace: with --tenants, give each tenant's `shards` in the tenants file"
+    )]
+    ShardsWithTenants,
+    #[error("--wait-replicas is not offered with --tenants yet")]
+    WaitWithTenants,
     #[error("{0}. Start Redis there, or point --redis (or REDIS_URL) at a running one.")]
     Connect(#[source] Error),
     #[error(transparent)]
@@ -108,6 +119,8 @@ pub async fn run(
     };
     let sessions = Sessions::builder()
         .namespace(&options.namespace)
+        .shards(options.shards)
+        .wait_for_replicas(options.replica_acks)
         .build_with(store.clone())
         .map_err(ServeError::Sessions)?;
     let persistence = data.map(|file| {
@@ -131,12 +144,18 @@ async fn run_on_redis(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let tenancy: Tenancy = match &options.tenants {
+        Some(_) if options.shards.is_some() => return Err(ServeError::ShardsWithTenants),
+        Some(_) if options.replica_acks.is_some() => return Err(ServeError::WaitWithTenants),
         Some(file) => {
             let list = tenants::load(file)?;
             tracing::info!("{} tenants from {}", list.len(), file.display());
             Tenancy::keyed(tenants::connect(&list, url).await?)
         }
-        None => Sessions::connect(url, &options.namespace)
+        None => Sessions::builder()
+            .namespace(&options.namespace)
+            .shards(options.shards)
+            .wait_for_replicas(options.replica_acks)
+            .connect(url)
             .await
             .map_err(|e| match e {
                 Error::Connect { .. } => ServeError::Connect(e),

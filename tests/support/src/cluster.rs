@@ -12,7 +12,7 @@
 //! assert_eq!(redis.call(&cmd(&["SET", "user:1", "x"])), Reply::Status("OK".into()));
 //! ```
 
-use crate::{RedisServer, Reply, Resp, cmd, free_port};
+use crate::{RedisServer, Reply, Resp, cmd};
 use std::collections::HashSet;
 use std::ops::RangeInclusive;
 use std::process::Command;
@@ -113,17 +113,12 @@ impl RedisCluster {
     pub fn start() -> Self {
         let nodes: Vec<RedisServer> = (0..MASTERS * 2)
             .map(|_| {
-                // The bus port is the client port + 10000 unless set; a free port's + 10000
-                // may be taken or out of range.
-                let bus_port = free_port().to_string();
                 let timeout = NODE_TIMEOUT_MS.to_string();
-                RedisServer::start_with(&[
+                RedisServer::start_cluster_node(&[
                     "--cluster-enabled",
                     "yes",
                     "--cluster-config-file",
                     "nodes.conf",
-                    "--cluster-port",
-                    &bus_port,
                     "--cluster-node-timeout",
                     &timeout,
                     // A replica's first sync starts at once, not after Redis' 5 s wait for

@@ -59,9 +59,15 @@ pub fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// A cluster node's bus port (`--cluster-port`).
+    cluster_port: Option<u16>,
     args: Vec<OsString>,
     dir: TempDir,
 }
+
+/// How many times a server gets new ports when another process took one between the
+/// choice and the bind.
+const PORT_ATTEMPTS: usize = 5;
 
 impl RedisServer {
     /// Starts a server and waits until it answers PING.
@@ -72,17 +78,41 @@ impl RedisServer {
     /// [`start`](Self::start) with extra arguments, e.g. `["--maxmemory", "1mb"]`. A
     /// server started with `--requirepass` counts as up once it answers `NOAUTH`.
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_on_free_ports(extra, false)
+    }
+
+    /// A Redis Cluster node (`extra` has `--cluster-enabled yes`): its bus port is another
+    /// free port, not the client port + 10000, which may be taken or out of range.
+    pub fn start_cluster_node(extra: &[&str]) -> Self {
+        Self::start_on_free_ports(extra, true)
+    }
+
+    fn start_on_free_ports(extra: &[&str], cluster: bool) -> Self {
         let mut server = RedisServer {
             child: None,
-            port: free_port(),
+            port: 0,
+            cluster_port: None,
             args: extra.iter().map(OsString::from).collect(),
             dir: tempfile::Builder::new()
                 .prefix("redis-test-")
                 .tempdir()
                 .unwrap(),
         };
-        server.spawn();
-        server
+        for attempt in 1..=PORT_ATTEMPTS {
+            server.port = free_port();
+            server.cluster_port = cluster.then(|| {
+                std::iter::repeat_with(free_port)
+                    .find(|&p| p != server.port)
+                    .unwrap()
+            });
+            match server.try_spawn() {
+                Ok(()) => return server,
+                // Free a moment ago, taken since (tests start servers in parallel).
+                Err(e) if attempt < PORT_ATTEMPTS && e.contains("Address already in use") => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        unreachable!("the last attempt panics")
     }
 
     fn log_path(&self) -> PathBuf {
@@ -90,16 +120,30 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
+        if let Err(e) = self.try_spawn() {
+            panic!("{e}");
+        }
+    }
+
+    /// Starts the server on its ports and waits until it answers; `Err`: why not, with what
+    /// it logged.
+    fn try_spawn(&mut self) -> Result<(), String> {
         // Appended to, so a restart keeps the first run's log.
         let log = File::options()
             .create(true)
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = Command::new("redis-server")
+        let logged_before = log.metadata().map_or(0, |m| m.len() as usize);
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--dir"])
-            .arg(self.dir.path())
+            .arg(self.dir.path());
+        if let Some(bus) = self.cluster_port {
+            command.args(["--cluster-port", &bus.to_string()]);
+        }
+        let child = command
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log)
@@ -112,29 +156,32 @@ impl RedisServer {
                 )
             });
         self.child = Some(child);
-        self.wait_ready();
+        self.wait_ready().map_err(|e| {
+            let log = self.log();
+            format!("{e}:\n{}", log.get(logged_before..).unwrap_or(&log))
+        })
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + STARTUP;
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("redis-server exited at startup ({status}):\n{}", self.log());
+                self.child = None;
+                return Err(format!("redis-server exited at startup ({status})"));
             }
             if let Ok(mut redis) = Resp::connect(self.port) {
                 match redis.call(&cmd(&["PING"])) {
-                    Reply::Status(s) if s == "PONG" => return,
-                    Reply::Error(e) if e.starts_with("NOAUTH") => return,
+                    Reply::Status(s) if s == "PONG" => return Ok(()),
+                    Reply::Error(e) if e.starts_with("NOAUTH") => return Ok(()),
                     _ => {}
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "redis-server on port {} did not answer PING within {STARTUP:?}:\n{}",
-            self.port,
-            self.log()
-        );
+        Err(format!(
+            "redis-server on port {} did not answer PING within {STARTUP:?}",
+            self.port
+        ))
     }
 
     pub fn port(&self) -> u16 {

@@ -16,6 +16,27 @@ pub fn redis(server: &RedisServer) -> Redis {
     Redis(server.client())
 }
 
+/// A store's reply as the session logic's (`redis_sessions_core`) backend gives it.
+pub fn session_reply(v: Value) -> redis_sessions_core::Reply {
+    use redis_sessions_core::Reply as R;
+    match v {
+        Value::Nil => R::Nil,
+        Value::Status(s) => R::Status(s),
+        Value::Int(i) => R::Integer(i),
+        Value::Bulk(b) => R::Bulk(b),
+        Value::Array(items) => R::Array(items.into_iter().map(session_reply).collect()),
+        Value::Error(e) => R::Status(format!("nested error: {e}")),
+    }
+}
+
+/// A store's answer as the session logic's backend gives it.
+pub fn session_result(
+    r: Result<Value, ServerError>,
+) -> Result<redis_sessions_core::Reply, redis_sessions_core::BackendError> {
+    r.map(session_reply)
+        .map_err(|e| redis_sessions_core::BackendError::Server(e.0))
+}
+
 /// The store's reply type for a raw RESP reply.
 fn value(reply: Reply) -> Value {
     match reply {

@@ -38,6 +38,12 @@ pub enum TenantsError {
         url: String,
         source: redis::RedisError,
     },
+    #[error("on node {node}: {source}")]
+    OnNode {
+        /// `HOST:PORT` of the cluster node.
+        node: String,
+        source: Box<TenantsError>,
+    },
     #[error("ACL SETUSER {user}: {source}")]
     Provision {
         user: String,
@@ -51,8 +57,13 @@ pub enum TenantsError {
     )]
     Scripts {
         url: String,
-        source: redis::RedisError,
+        source: crate::redis::ScriptLoadError,
     },
     #[error("{0:?} is not a Redis URL: {1}")]
     Url(String, url::ParseError),
+    #[error("{url:?} is not a Redis Cluster URL: {source}")]
+    ClusterUrl {
+        url: String,
+        source: redis::RedisError,
+    },
 }

@@ -32,6 +32,9 @@ pub struct TenantConfig {
     pub api_keys: Vec<String>,
     /// The key namespace: `[A-Za-z0-9_-]+`, distinct per tenant.
     pub namespace: String,
+    /// The key layout's shard count (see [`crate::SessionsBuilder::shards`]); default 0
+    /// (node's layout) on one Redis, [`crate::DEFAULT_CLUSTER_SHARDS`] on a Redis Cluster.
+    pub shards: Option<u16>,
     /// The tenant's own component (of the session-store world); relative paths are from
     /// the tenants file's folder. Default: the built-in component.
     pub component: Option<PathBuf>,
@@ -111,6 +114,14 @@ impl TenantConfig {
             )));
         }
         Ok(password)
+    }
+
+    /// Its shard count on one Redis (`cluster` false) or a Redis Cluster.
+    pub fn shards(&self, cluster: bool) -> u16 {
+        self.shards.unwrap_or(match cluster {
+            true => crate::DEFAULT_CLUSTER_SHARDS,
+            false => 0,
+        })
     }
 
     fn invalid(&self, what: String) -> TenantsError {
@@ -248,6 +259,12 @@ fn check(t: &TenantConfig, seen: &mut Seen) -> Result<(), TenantsError> {
         }
         take(&mut seen.keys, &k.to_ascii_lowercase(), name, "an api key")?;
     }
+    if let Some(shards) = t.shards.filter(|&n| n > crate::MAX_SHARDS) {
+        return Err(t.invalid(format!(
+            "shards must be 0 (node's layout) to {}, not {shards}",
+            crate::MAX_SHARDS
+        )));
+    }
     t.password()?;
     Ok(())
 }
@@ -377,6 +394,10 @@ mod tests {
                 "tenant a: api key \"plain\" is not a sha256:HEX hash",
             ),
             (tenant("a", "api_keys = []"), "tenant a: it has no api_keys"),
+            (
+                tenant("a", "shards = 3845"),
+                "tenant a: shards must be 0 (node's layout) to 3844, not 3845",
+            ),
             (
                 tenant("a", "namespace = \"a:b\""),
                 "tenant a: namespace \"a:b\" must be",

@@ -19,7 +19,9 @@ pub use error::TenantsError;
 pub use file::{LimitsConfig, MIN_PASSWORD_LEN, TenantConfig, hash_key, load};
 pub use urls::{selects_database, tenant_url};
 
-use crate::redis::{Reconnecting, ScriptGate, ScriptRegistry};
+use crate::redis::{
+    Reconnecting, ScriptGate, ScriptLoader, ScriptRegistry, connect_cluster, is_cluster_url,
+};
 use crate::runtime::{ComponentSource, Runtime, RuntimeOptions};
 use crate::{Error, Sessions, redact_url};
 use governor::clock::{Clock, DefaultClock};
@@ -137,9 +139,10 @@ impl From<Sessions> for Tenancy {
     }
 }
 
-/// Connects every tenant to Redis at `base_url` as its ACL user. Tenants on the built-in
-/// component share one compiled runtime. The session scripts (and each tenant's own) are
-/// loaded through `base_url`'s own user, which must be allowed `SCRIPT LOAD`.
+/// Connects every tenant to Redis at `base_url` (a server or a `redis+cluster://` URL) as
+/// its ACL user. Tenants on the built-in component share one compiled runtime. The session
+/// scripts (and each tenant's own) are loaded through `base_url`'s own user, which must be
+/// allowed `SCRIPT LOAD`.
 pub async fn connect(
     tenants: &[TenantConfig],
     base_url: &str,
@@ -156,7 +159,8 @@ pub async fn connect(
         url: redact_url(base_url),
         source,
     };
-    let loader = crate::redis::connect(base_url)
+    let cluster = is_cluster_url(base_url);
+    let loader = ScriptLoader::connect(base_url)
         .await
         .map_err(scripts_error)?;
     let builtin = runtime("(built-in)", &RuntimeOptions::default())?;
@@ -172,9 +176,11 @@ pub async fn connect(
                 },
             )?,
         };
-        let registry = ScriptRegistry::load(loader.clone(), t.script_sources()?)
-            .await
-            .map_err(scripts_error)?;
+        let registry = Arc::new(
+            ScriptRegistry::load(loader.clone(), t.script_sources()?)
+                .await
+                .map_err(scripts_error)?,
+        );
         let url = tenant_url(base_url, &t.redis_user, &t.password()?)?;
         let connect_error = |source| TenantsError::Connect {
             tenant: t.name.clone(),
@@ -186,18 +192,25 @@ pub async fn connect(
             },
             source,
         };
-        let connection = Reconnecting::connect(&url).await.map_err(|source| {
+        let refused = |source| {
             connect_error(Error::Connect {
                 url: redact_url(&url),
                 source,
             })
-        })?;
-        let sessions = Sessions::builder()
+        };
+        let builder = Sessions::builder()
             .runtime(runtime)
             .namespace(&t.namespace)
-            .limits(t.limits.limits())
-            .build_with(ScriptGate::new(connection, Arc::new(registry)))
-            .map_err(connect_error)?;
+            .shards(t.shards(cluster))
+            .limits(t.limits.limits());
+        let sessions = if cluster {
+            let connection = connect_cluster(&url).await.map_err(refused)?;
+            builder.build_with(ScriptGate::new(connection, registry))
+        } else {
+            let connection = Reconnecting::connect(&url).await.map_err(refused)?;
+            builder.build_with(ScriptGate::new(connection, registry))
+        }
+        .map_err(connect_error)?;
         let keys = t.api_keys.iter().map(|k| k.to_ascii_lowercase()).collect();
         let mut tenant = Tenant::new(&t.name, sessions);
         if let Some((per_second, burst)) = t.limits.rate() {
@@ -234,6 +247,17 @@ mod tests {
             "an @ in the old password"
         );
         assert!(tenant_url("h:1", "t", "x").is_err());
+        assert_eq!(
+            url("redis+cluster://old:pw@h1:1,h2:2", "acme", "p@ss:w"),
+            "redis+cluster://acme:p%40ss%3Aw@h1:1,h2:2",
+            "every node of a cluster"
+        );
+        assert_eq!(
+            url("redis+cluster://h1:1", "t", "x"),
+            "redis+cluster://t:x@h1:1"
+        );
+        assert!(tenant_url("redis+cluster://", "t", "x").is_err());
+        assert!(!selects_database("redis+cluster://h:1/2"));
         assert!(selects_database("redis://h:1/2"));
         assert!(!selects_database("redis://h:1/0"));
         assert!(!selects_database("redis://h:1"));
