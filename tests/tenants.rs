@@ -5,6 +5,8 @@
 
 #[path = "tenants/attacks.rs"]
 mod attacks;
+#[path = "tenants/cluster.rs"]
+mod cluster;
 mod common;
 #[path = "tenants/fixture.rs"]
 mod fixture;

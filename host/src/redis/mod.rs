@@ -4,9 +4,10 @@
 
 mod backend;
 mod capability;
+mod cluster;
 // pub(crate) for `error::redact_url`: reached through this module instead, it would close a
 // module cycle (redis → capability → limits → error).
-pub(crate) mod cluster;
+pub(crate) mod cluster_url;
 pub mod commands;
 mod embedded;
 mod replicas;
@@ -16,9 +17,8 @@ mod server;
 pub use crate::bindings::redis::{Element, Error, Reply};
 pub use backend::{Backend, BackendFuture, Command};
 pub use capability::{RedisCtx, add_to_linker};
-pub use cluster::{
-    CROSSSLOT, ClusterNode, cluster_nodes, connect_cluster, is_cluster_url, with_cluster_userinfo,
-};
+pub use cluster::{CROSSSLOT, cluster_nodes, connect_cluster};
+pub use cluster_url::{ClusterNode, is_cluster_url, with_cluster_userinfo};
 pub use replicas::{ReplicaAcks, ReplicaWait};
 pub use scripts::{ScriptGate, ScriptLoadError, ScriptLoader, ScriptRegistry};
 pub use server::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT, Reconnecting, connect};

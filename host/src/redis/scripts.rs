@@ -8,7 +8,8 @@
 //! restart or `SCRIPT FLUSH`), so a tenant's ACL user needs neither `+eval` nor `+script`.
 
 use super::backend::{Backend, BackendFuture, Command};
-use super::cluster::{cluster_nodes, is_cluster_url, redact_cluster_url};
+use super::cluster::cluster_nodes;
+use super::cluster_url::{is_cluster_url, redact_cluster_url};
 use super::server::connect;
 use crate::bindings::redis::{Error, Reply};
 use redis::aio::ConnectionManager;
