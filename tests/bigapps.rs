@@ -368,6 +368,45 @@ crate::on_both_backends!(
 );
 
 /// Resident memory of this process, in bytes.
+/// A sharded layout's killall, soapp and wipe (one pipeline over every shard per round) on
+/// a Redis that forgot its scripts (`SCRIPT FLUSH`): the first pipeline meets `NOSCRIPT`,
+/// and every session is still listed once and every deletion counted.
+#[tokio::test]
+async fn a_sharded_fan_out_counts_exactly_after_a_script_flush() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = common::RedisServer::start();
+    let clock = ManualClock::new(T0);
+    let s = Sessions::builder()
+        .runtime(common::runtime())
+        .clock(clock.clone())
+        .shards(4)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let flush = || {
+        let reply = server
+            .client()
+            .call(&test_support::cmd(&["SCRIPT", "FLUSH"]));
+        assert_eq!(reply, test_support::Reply::Status("OK".into()));
+    };
+    // More than a killall batch (200) per shard.
+    const N: u64 = 1_200;
+    for i in 0..N {
+        let ttl = if i % 3 == 0 { Some(10) } else { None };
+        s.create("app", &format!("u{}", i % 101), "ip", ttl, None, false)
+            .await
+            .unwrap();
+    }
+    flush();
+    assert_eq!(s.soapp("app", 600).await.unwrap().len() as u64, N);
+    clock.advance(11);
+    flush();
+    assert_eq!(s.wipe().await.unwrap(), N / 3);
+    flush();
+    assert_eq!(s.killall("app").await.unwrap(), N - N / 3);
+    assert_eq!(s.activity("app", 600).await.unwrap(), 0);
+}
+
 fn resident() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
