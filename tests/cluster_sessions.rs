@@ -12,7 +12,7 @@ mod common;
 use common::service::Service;
 use common::{T0, TestStore, d, runtime, suite};
 use redis_sessions::{
-    DEFAULT_CLUSTER_SHARDS, Error, ManualClock, ReplicaAcks, SessionError, Sessions,
+    ConfigError, DEFAULT_CLUSTER_SHARDS, Error, ManualClock, ReplicaAcks, SessionError, Sessions,
 };
 use redis_sessions_core::keys::Layout;
 use serde_json::json;
@@ -323,6 +323,15 @@ async fn the_cli_creates_and_reads_sessions_on_a_cluster() {
     let got = cli(&["--shards", "3", "get", APP, &token]);
     assert!(got.contains("\"id\":\"u2\""), "{got}");
     assert_eq!(cli(&["get", APP, &token]).trim(), "null", "with 16 shards");
+    let refused = Sessions::builder()
+        .runtime(runtime())
+        .shards(3845)
+        .build_with(redis_sessions::MemoryStore::new())
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Config(ConfigError::Shards(3845))),
+        "{refused:?}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
         .args(["--shards", "3845", "ping"])
         .output()

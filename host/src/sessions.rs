@@ -66,10 +66,10 @@ impl SessionsBuilder {
     }
 
     /// The key layout: 0 is node's, 1 to [`MAX_SHARDS`] the sharded layout of that many
-    /// shards for Redis Cluster (node cannot read it; [`Self::build_with`] refuses more). Default: node's on one Redis or the embedded store,
+    /// shards for Redis Cluster (node cannot read it; [`Self::build_with`] refuses more).
+    /// Default (`None`): node's on one Redis or the embedded store,
     /// [`DEFAULT_CLUSTER_SHARDS`] on a Redis Cluster. Fixed per namespace: sessions
     /// written with another value are not found.
-    /// `None` keeps the default.
     pub fn shards(mut self, shards: impl Into<Option<u16>>) -> Self {
         self.shards = shards.into();
         self
