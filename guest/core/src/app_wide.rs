@@ -14,6 +14,11 @@ use crate::validate;
 /// How many expired sessions one wipe script removes, so one script never blocks Redis long.
 const WIPE_BATCH: usize = 500;
 
+/// How many shards' soapp pages one round reads: a round's reply is in the instance's
+/// memory beside the listing, so it stays a few pages (each up to
+/// [`page::SOAPP_PAGE_BYTES`]), not one per shard.
+const SOAPP_SHARDS_AT_ONCE: usize = 4;
+
 impl<B: Backend> SessionStore<'_, B> {
     /// Distinct users of `app` active in the last `delta_time` seconds.
     pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, SessionError> {
@@ -34,8 +39,8 @@ impl<B: Backend> SessionStore<'_, B> {
     }
 
     /// The live sessions of `app` active in the last `delta_time` seconds, newest first:
-    /// all pages of [`Self::soapp_page`]. A sharded layout's are read a page of every shard
-    /// at a time, then merged.
+    /// all pages of [`Self::soapp_page`]. A sharded layout's are read a page of several
+    /// shards at a time, then merged.
     pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, SessionError> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
@@ -46,15 +51,16 @@ impl<B: Backend> SessionStore<'_, B> {
             .collect();
         while !cursors.is_empty() {
             let now = self.backend.now();
-            let calls: Vec<ScriptCall> = cursors.iter().map(|c| self.soapp_call(app, c)).collect();
+            let round: Vec<SoappCursor> = cursors
+                .drain(..cursors.len().min(SOAPP_SHARDS_AT_ONCE))
+                .collect();
+            let calls: Vec<ScriptCall> = round.iter().map(|c| self.soapp_call(app, c)).collect();
             let replies = self.fan_out(&scripts::SOAPP, calls)?;
-            let mut next = Vec::new();
-            for (cursor, reply) in cursors.into_iter().zip(replies) {
+            for (cursor, reply) in round.into_iter().zip(replies) {
                 let (sessions, more) = Self::soapp_reply(reply, cursor, now)?;
                 out.extend(sessions);
-                next.extend(more);
+                cursors.extend(more);
             }
-            cursors = next;
         }
         if self.layout.is_sharded() {
             // Each shard's pages are newest first; merge them (a stable sort keeps ties in
