@@ -44,5 +44,5 @@ pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
 pub use redis::ReplicaAcks;
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use sessions::{DEFAULT_CLUSTER_SHARDS, MAX_SHARDS, Sessions, SessionsBuilder};
+pub use sessions::{DEFAULT_CLUSTER_SHARDS, MAX_SHARDS, Sessions, SessionsBuilder, default_shards};
 pub use types::{CreateOptions, Data, DataInput, DataValue, Session, SessionError};

@@ -15,6 +15,12 @@ use std::sync::Arc;
 /// spread over up to 16 masters.
 pub const DEFAULT_CLUSTER_SHARDS: u16 = 16;
 
+/// The shard count when none is set: node's layout (0) on one Redis or the embedded store,
+/// [`DEFAULT_CLUSTER_SHARDS`] on a Redis Cluster.
+pub fn default_shards(cluster: bool) -> u16 {
+    if cluster { DEFAULT_CLUSTER_SHARDS } else { 0 }
+}
+
 /// The most shards a namespace can have (a token names its shard in two of its symbols).
 pub const MAX_SHARDS: u16 = redis_sessions_core::keys::MAX_SHARDS;
 
@@ -113,10 +119,9 @@ impl SessionsBuilder {
             Some(r) => r,
             None => Arc::new(Runtime::new(&RuntimeOptions::default()).map_err(Error::component)?),
         };
-        let shards = self.shards.unwrap_or(match backend.is_cluster() {
-            true => DEFAULT_CLUSTER_SHARDS,
-            false => 0,
-        });
+        let shards = self
+            .shards
+            .unwrap_or_else(|| default_shards(backend.is_cluster()));
         if shards > MAX_SHARDS {
             return Err(ConfigError::Shards(shards).into());
         }

@@ -172,7 +172,7 @@ async fn transaction(
             cluster: cluster.clone(),
             route: node.clone(),
         };
-        match send_batch(on_node, commands.clone(), true).await {
+        match send_batch(on_node, &commands, true).await {
             Err(e) if moves < MAX_TRANSACTION_MOVES => {
                 let Some((host, port)) = moved_to(&e) else {
                     return Err(to_wit_error(e));
@@ -240,7 +240,7 @@ async fn pipeline(cluster: ClusterConnection, commands: Vec<Command>) -> Result<
             cluster: cluster.clone(),
             route: route(*slot),
         };
-        send_batch(on_node, std::mem::take(part), false)
+        send_batch(on_node, part, false)
     });
     let answers = futures_util::future::try_join_all(sent)
         .await
@@ -265,7 +265,7 @@ async fn pipeline(cluster: ClusterConnection, commands: Vec<Command>) -> Result<
 impl Backend for ClusterConnection {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
         let cluster = self.clone();
-        Box::pin(async move { reply(send_one(cluster, command).await.map_err(to_wit_error)?) })
+        Box::pin(async move { reply(send_one(cluster, &command).await.map_err(to_wit_error)?) })
     }
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {

@@ -25,7 +25,7 @@ pub async fn connect(url: &str) -> Result<ConnectionManager, RedisError> {
     ConnectionManager::new_with_config(client, config).await
 }
 
-fn to_cmd(command: Command) -> Cmd {
+fn to_cmd(command: &[Vec<u8>]) -> Cmd {
     let mut cmd = Cmd::new();
     for arg in command {
         cmd.arg(arg);
@@ -99,14 +99,14 @@ pub(super) fn reply(v: Value) -> Result<Reply, Error> {
 
 pub(super) async fn send_one(
     mut conn: impl ConnectionLike,
-    command: Command,
+    command: &[Vec<u8>],
 ) -> Result<Value, RedisError> {
     to_cmd(command).query_async::<Value>(&mut conn).await
 }
 
 pub(super) async fn send_batch(
     mut conn: impl ConnectionLike,
-    commands: Vec<Command>,
+    commands: &[Command],
     atomic: bool,
 ) -> Result<Vec<Value>, RedisError> {
     let mut pipe = redis::pipe();
@@ -133,7 +133,7 @@ pub(super) fn replies(count: usize, values: Vec<Value>) -> Result<Vec<Reply>, Er
 impl Backend for ConnectionManager {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
         let conn = self.clone();
-        Box::pin(async move { reply(send_one(conn, command).await.map_err(to_wit_error)?) })
+        Box::pin(async move { reply(send_one(conn, &command).await.map_err(to_wit_error)?) })
     }
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
@@ -142,7 +142,7 @@ impl Backend for ConnectionManager {
             let count = commands.len();
             replies(
                 count,
-                send_batch(conn, commands, atomic)
+                send_batch(conn, &commands, atomic)
                     .await
                     .map_err(to_wit_error)?,
             )
@@ -220,8 +220,8 @@ impl Reconnecting {
 impl Backend for Reconnecting {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
         Box::pin(async move {
-            let value = match send_one(self.current(), command.clone()).await {
-                Err(e) if self.rebuild_after(&e).await => send_one(self.current(), command).await,
+            let value = match send_one(self.current(), &command).await {
+                Err(e) if self.rebuild_after(&e).await => send_one(self.current(), &command).await,
                 result => result,
             };
             reply(value.map_err(to_wit_error)?)
@@ -231,9 +231,9 @@ impl Backend for Reconnecting {
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
         Box::pin(async move {
             let count = commands.len();
-            let values = match send_batch(self.current(), commands.clone(), atomic).await {
+            let values = match send_batch(self.current(), &commands, atomic).await {
                 Err(e) if self.rebuild_after(&e).await => {
-                    send_batch(self.current(), commands, atomic).await
+                    send_batch(self.current(), &commands, atomic).await
                 }
                 result => result,
             };

@@ -48,6 +48,16 @@ pub struct ServeOptions {
     pub connections: http::ConnectionLimits,
 }
 
+impl ServeOptions {
+    /// The one namespace's builder (without tenants): namespace, shards, replica waits.
+    fn sessions_builder(&self) -> crate::SessionsBuilder {
+        Sessions::builder()
+            .namespace(&self.namespace)
+            .shards(self.shards)
+            .wait_for_replicas(self.replica_acks)
+    }
+}
+
 /// Why `serve` could not start or stopped with an error: one line for a person to act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -117,10 +127,8 @@ pub async fn run(
             (std::sync::Arc::default(), None)
         }
     };
-    let sessions = Sessions::builder()
-        .namespace(&options.namespace)
-        .shards(options.shards)
-        .wait_for_replicas(options.replica_acks)
+    let sessions = options
+        .sessions_builder()
         .build_with(store.clone())
         .map_err(ServeError::Sessions)?;
     let persistence = data.map(|file| {
@@ -151,10 +159,8 @@ async fn run_on_redis(
             tracing::info!("{} tenants from {}", list.len(), file.display());
             Tenancy::keyed(tenants::connect(&list, url).await?)
         }
-        None => Sessions::builder()
-            .namespace(&options.namespace)
-            .shards(options.shards)
-            .wait_for_replicas(options.replica_acks)
+        None => options
+            .sessions_builder()
             .connect(url)
             .await
             .map_err(|e| match e {

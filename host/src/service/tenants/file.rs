@@ -118,10 +118,8 @@ impl TenantConfig {
 
     /// Its shard count on one Redis (`cluster` false) or a Redis Cluster.
     pub fn shards(&self, cluster: bool) -> u16 {
-        self.shards.unwrap_or(match cluster {
-            true => crate::DEFAULT_CLUSTER_SHARDS,
-            false => 0,
-        })
+        self.shards
+            .unwrap_or_else(|| crate::default_shards(cluster))
     }
 
     fn invalid(&self, what: String) -> TenantsError {
