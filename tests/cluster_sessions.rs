@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use test_support::cluster::RedisCluster;
-use test_support::{Reply, cmd};
+use test_support::{RedisServer, Reply, cmd};
 
 const APP: &str = "app";
 
@@ -376,4 +376,79 @@ async fn the_http_suite_passes_on_a_cluster() {
     suite::parallel_creates_get_distinct_tokens_and_are_all_counted(svc.clone()).await;
     suite::validation_errors_are_400_with_nodes_names_and_messages(&svc).await;
     suite::malformed_json_oversized_bodies_and_unknown_routes(&svc).await;
+}
+
+/// A create is a transaction, which the cluster client neither redirects nor waits out
+/// (EXECABORT). The cluster is down for half a second (as while nodes settle on a
+/// failover): the create answered `CLUSTERDOWN` is sent again, since nothing ran, and
+/// succeeds once the cluster is back; it was neither failed nor run twice.
+#[tokio::test]
+async fn a_create_waits_out_a_moment_of_clusterdown() {
+    let node = RedisServer::start_cluster_node(&[
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        "1000",
+    ]);
+    let mut redis = node.client();
+    let info = |redis: &mut test_support::Resp| match redis.call(&cmd(&["CLUSTER", "INFO"])) {
+        Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+        other => panic!("CLUSTER INFO: {other:?}"),
+    };
+    let wait_for_state = |redis: &mut test_support::Resp, state: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !info(redis).contains(&format!("cluster_state:{state}")) {
+            assert!(Instant::now() < deadline, "no cluster_state:{state}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // One master serving every slot.
+    redis.call(&cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]));
+    wait_for_state(&mut redis, "ok");
+    let s = Sessions::builder()
+        .runtime(runtime())
+        .connect(&format!("redis+cluster://127.0.0.1:{}", node.port()))
+        .await
+        .unwrap();
+    s.create(APP, "u1", "ip", None, None, false).await.unwrap();
+    // u1's shard: the one slot of the keys just written.
+    let Reply::Array(keys) = redis.call(&cmd(&["KEYS", "*"])) else {
+        panic!("KEYS");
+    };
+    let slot_of = |redis: &mut test_support::Resp, key: Reply| {
+        let Reply::Bulk(key) = key else { panic!() };
+        match redis.call(&[b"CLUSTER".to_vec(), b"KEYSLOT".to_vec(), key]) {
+            Reply::Int(slot) => slot,
+            other => panic!("KEYSLOT: {other:?}"),
+        }
+    };
+    let used: Vec<i64> = keys.into_iter().map(|k| slot_of(&mut redis, k)).collect();
+    let other = (0..16384)
+        .find(|slot| !used.contains(slot))
+        .unwrap()
+        .to_string();
+
+    // Another slot left unserved takes the whole cluster down (full coverage required).
+    redis.call(&cmd(&["CLUSTER", "DELSLOTS", &other]));
+    wait_for_state(&mut redis, "fail");
+    let down = Instant::now();
+    let restore = std::thread::spawn({
+        let mut redis = node.client();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            redis.call(&cmd(&["CLUSTER", "ADDSLOTS", &other]));
+        }
+    });
+    let created = s.create(APP, "u1", "ip", None, None, false).await;
+    let waited = down.elapsed();
+    restore.join().unwrap();
+    eprintln!("a create sent while the cluster was down succeeded after {waited:?}");
+    created.unwrap();
+    assert!(
+        waited >= Duration::from_millis(400),
+        "{waited:?}: never down?"
+    );
+    assert_eq!(s.soid(APP, "u1").await.unwrap().len(), 2, "run once");
 }

@@ -142,16 +142,19 @@ impl ConnectionLike for OnNode {
     }
 }
 
-/// How many times a transaction follows `MOVED` before giving up.
-const MAX_TRANSACTION_MOVES: usize = 2;
+/// How many times a refused transaction is sent again before its refusal is the answer:
+/// with the waits of [`transaction_wait`], about 3.5 s of a cluster settling.
+const MAX_TRANSACTION_RETRIES: u32 = 6;
 
 /// A transaction: on the master of the one slot all its keys share.
 ///
-/// redis-rs follows `MOVED` for commands and pipelines but not inside MULTI/EXEC, where
-/// the queued commands are refused and EXEC aborts: after a failover, every transaction on
-/// a moved slot would fail. Nothing ran, so it is sent again to the node `MOVED` names, and
-/// one keyed command routed by slot lets redis-rs meet the `MOVED` itself and learn the
-/// new topology.
+/// redis-rs follows `MOVED` and waits out `CLUSTERDOWN`/`TRYAGAIN` for commands and
+/// pipelines, but not inside MULTI/EXEC, where the queued commands are refused and EXEC
+/// aborts: after a failover, every transaction on a moved slot, or sent while the nodes
+/// still settle on the new topology, would fail. EXECABORT means nothing ran, so the
+/// transaction is sent again: at once to the node `MOVED` names, or after a growing wait
+/// by slot. One keyed command routed by slot lets redis-rs meet the refusal itself and
+/// learn the new topology.
 async fn transaction(
     cluster: ClusterConnection,
     commands: Vec<Command>,
@@ -165,25 +168,42 @@ async fn transaction(
         }
     }
     let count = commands.len();
+    let key = commands.iter().find_map(|c| keys(c).first());
     let mut node = route(slot);
-    let mut moves = 0;
+    let mut retries = 0;
     let values = loop {
         let on_node = OnNode {
             cluster: cluster.clone(),
             route: node.clone(),
         };
         match send_batch(on_node, &commands, true).await {
-            Err(e) if moves < MAX_TRANSACTION_MOVES => {
-                let Some((host, port)) = moved_to(&e) else {
+            Err(e) if retries < MAX_TRANSACTION_RETRIES => {
+                let Some(refused) = refusal(&e) else {
                     return Err(to_wit_error(e));
                 };
-                if moves == 0
-                    && let Some(key) = commands.iter().find_map(|c| keys(c).first())
-                {
-                    relearn_slot(cluster.clone(), key).await;
-                }
-                moves += 1;
-                node = SingleNodeRoutingInfo::ByAddress { host, port };
+                tracing::debug!(retries, error = %e, "transaction refused; sending it again");
+                node = match refused {
+                    Refusal::Moved { host, port } => {
+                        if let Some(key) = key {
+                            relearn_slot(cluster.clone(), key).await;
+                        }
+                        SingleNodeRoutingInfo::ByAddress { host, port }
+                    }
+                    Refusal::Settling => {
+                        // The relearning (which redis-rs itself retries while the
+                        // cluster is down) is cut short by the wait, never lengthens it.
+                        let wait = transaction_wait(retries);
+                        let relearn = async {
+                            if let Some(key) = key {
+                                let relearn = relearn_slot(cluster.clone(), key);
+                                let _ = tokio::time::timeout(wait, relearn).await;
+                            }
+                        };
+                        tokio::join!(tokio::time::sleep(wait), relearn);
+                        route(slot)
+                    }
+                };
+                retries += 1;
             }
             result => break result.map_err(to_wit_error)?,
         }
@@ -191,25 +211,57 @@ async fn transaction(
     replies(count, values)
 }
 
-/// The node a transaction refused by `MOVED` must go to: `(host, port)`.
-fn moved_to(e: &RedisError) -> Option<(String, u16)> {
+/// Why a transaction aborted (EXECABORT: nothing ran), when sending it again may succeed.
+#[derive(Debug, PartialEq)]
+enum Refusal {
+    /// `MOVED`: the slot is served by the node named.
+    Moved { host: String, port: u16 },
+    /// `CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `LOADING`: the cluster is settling after a
+    /// failure; `READONLY`: the node was demoted. Later, by slot.
+    Settling,
+}
+
+fn refusal(e: &RedisError) -> Option<Refusal> {
     if e.kind() != ErrorKind::Server(ServerErrorKind::ExecAbort) {
         return None;
     }
     let refused = e.clone().into_server_errors()?;
-    refused.iter().find_map(|(_, refusal)| {
+    let moved = refused.iter().find_map(|(_, refusal)| {
         if refusal.kind() != Some(ServerErrorKind::Moved) {
             return None;
         }
         // `SLOT HOST:PORT`
         let (_slot, address) = refusal.details()?.split_once(' ')?;
         let (host, port) = address.trim().rsplit_once(':')?;
-        Some((host.to_owned(), port.parse().ok()?))
-    })
+        Some(Refusal::Moved {
+            host: host.to_owned(),
+            port: port.parse().ok()?,
+        })
+    });
+    let settling = refused.iter().any(|(_, refusal)| {
+        matches!(
+            refusal.kind(),
+            Some(
+                ServerErrorKind::ClusterDown
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::BusyLoading
+                    | ServerErrorKind::ReadOnly
+            )
+        )
+    });
+    moved.or(settling.then_some(Refusal::Settling))
 }
 
-/// Sends `EXISTS key` routed by its slot, for redis-rs to follow the `MOVED` it meets and
-/// rebuild its slot map. Its answer does not matter (a tenant may even be refused it).
+/// The wait before a settling transaction's retry `n` (from 0): doubling from
+/// [`RETRY_WAIT_MS`]'s shortest to its longest, as the cluster client waits for a command.
+fn transaction_wait(n: u32) -> std::time::Duration {
+    let (shortest, longest) = RETRY_WAIT_MS;
+    std::time::Duration::from_millis(shortest.saturating_mul(1 << n.min(10)).min(longest))
+}
+
+/// Sends `EXISTS key` routed by its slot, for redis-rs to follow the `MOVED` (or wait out
+/// the `CLUSTERDOWN`) it meets and rebuild its slot map. Its answer does not matter (a tenant may even be refused it).
 async fn relearn_slot(mut cluster: ClusterConnection, key: &[u8]) {
     let mut exists = Cmd::new();
     exists.arg("EXISTS").arg(key);
@@ -353,6 +405,15 @@ mod tests {
         for name in ["MULTI", "EXEC", "DISCARD"] {
             assert!(keys(&cmd(&[name])).is_empty());
         }
+    }
+
+    #[test]
+    fn a_settling_transaction_waits_longer_each_time_within_the_bound() {
+        let waits: Vec<u64> = (0..MAX_TRANSACTION_RETRIES)
+            .map(|n| u64::try_from(transaction_wait(n).as_millis()).unwrap())
+            .collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(transaction_wait(u32::MAX).as_millis(), 1000);
     }
 
     #[test]
