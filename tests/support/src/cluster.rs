@@ -285,6 +285,34 @@ impl RedisCluster {
         }
     }
 
+    /// Waits (blocking, up to 10 s) until the replica of master `index` has received every
+    /// write the master took so far. Replication is asynchronous, and a replica was seen
+    /// seconds behind just after the cluster formed: a test whose point is not what a
+    /// failover loses calls this before killing a master.
+    pub fn wait_for_replica(&self, index: usize) {
+        let offset = |node: usize, field: &str| -> i64 {
+            let info = bulk_text(
+                self.nodes[node]
+                    .client()
+                    .call(&cmd(&["INFO", "replication"])),
+            );
+            info.lines()
+                .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or_else(|| panic!("node {node}: no {field} in {info}"))
+        };
+        let written = offset(index, "master_repl_offset");
+        let replica = self.replica_of(index);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while offset(replica, "slave_repl_offset") < written {
+            assert!(
+                Instant::now() < deadline,
+                "node {replica} did not receive master {index}'s writes within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Kills node `index` at once (SIGKILL), as a crash would; its data is lost.
     pub fn kill(&mut self, index: usize) {
         self.nodes[index].stop();
