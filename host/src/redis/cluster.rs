@@ -261,7 +261,8 @@ fn transaction_wait(n: u32) -> std::time::Duration {
 }
 
 /// Sends `EXISTS key` routed by its slot, for redis-rs to follow the `MOVED` (or wait out
-/// the `CLUSTERDOWN`) it meets and rebuild its slot map. Its answer does not matter (a tenant may even be refused it).
+/// the `CLUSTERDOWN`) it meets and rebuild its slot map. Its answer does not matter (a
+/// tenant may even be refused it).
 async fn relearn_slot(mut cluster: ClusterConnection, key: &[u8]) {
     let mut exists = Cmd::new();
     exists.arg("EXISTS").arg(key);
