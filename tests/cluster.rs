@@ -18,17 +18,9 @@ use std::time::{Duration, Instant};
 use test_support::cluster::RedisCluster;
 use test_support::{Reply as RawReply, cmd};
 
-/// One master's `INFO section`.
-fn info(cluster: &RedisCluster, node: usize, section: &str) -> String {
-    match cluster.node(node).client().call(&cmd(&["INFO", section])) {
-        RawReply::Bulk(b) => String::from_utf8(b).unwrap(),
-        other => panic!("INFO {section}: {other:?}"),
-    }
-}
-
 /// `cmdstat_NAME`'s `calls=N` in node's `INFO commandstats`, 0 when never called.
 fn calls(cluster: &RedisCluster, node: usize, name: &str) -> u64 {
-    let stats = info(cluster, node, "commandstats");
+    let stats = cluster.info(node, "commandstats");
     let prefix = format!("cmdstat_{name}:calls=");
     stats
         .lines()
@@ -38,7 +30,8 @@ fn calls(cluster: &RedisCluster, node: usize, name: &str) -> u64 {
 
 /// How many commands node refused with a redirection (`MOVED`) or `CROSSSLOT`.
 fn redirections(cluster: &RedisCluster, node: usize) -> String {
-    info(cluster, node, "errorstats")
+    cluster
+        .info(node, "errorstats")
         .lines()
         .filter(|l| l.starts_with("errorstat_MOVED") || l.starts_with("errorstat_ASK"))
         .collect::<Vec<_>>()

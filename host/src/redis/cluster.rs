@@ -238,19 +238,21 @@ fn refusal(e: &RedisError) -> Option<Refusal> {
             port: port.parse().ok()?,
         })
     });
-    let settling = refused.iter().any(|(_, refusal)| {
-        matches!(
-            refusal.kind(),
-            Some(
-                ServerErrorKind::ClusterDown
-                    | ServerErrorKind::TryAgain
-                    | ServerErrorKind::MasterDown
-                    | ServerErrorKind::BusyLoading
-                    | ServerErrorKind::ReadOnly
+    moved.or_else(|| {
+        let settling = refused.iter().any(|(_, refusal)| {
+            matches!(
+                refusal.kind(),
+                Some(
+                    ServerErrorKind::ClusterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::BusyLoading
+                        | ServerErrorKind::ReadOnly
+                )
             )
-        )
-    });
-    moved.or(settling.then_some(Refusal::Settling))
+        });
+        settling.then_some(Refusal::Settling)
+    })
 }
 
 /// The wait before a settling transaction's retry `n` (from 0): doubling from

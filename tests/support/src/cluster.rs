@@ -308,16 +308,17 @@ impl RedisCluster {
         }
     }
 
+    /// Node `index`'s `INFO section`.
+    pub fn info(&self, index: usize, section: &str) -> String {
+        bulk_text(self.nodes[index].client().call(&cmd(&["INFO", section])))
+    }
+
     /// Waits (blocking, up to 10 s) until the replica of master `index` has received every
     /// write the master took so far. Replication is asynchronous: a test whose point is not
     /// what a failover loses calls this before killing a master.
     pub fn wait_for_replica(&self, index: usize) {
         let offset = |node: usize, field: &str| -> i64 {
-            let info = bulk_text(
-                self.nodes[node]
-                    .client()
-                    .call(&cmd(&["INFO", "replication"])),
-            );
+            let info = self.info(node, "replication");
             info.lines()
                 .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
                 .and_then(|value| value.trim().parse().ok())
