@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use test_support::free_port;
+use test_support::{free_port, http_get};
 
 const BIN: &str = env!("CARGO_BIN_EXE_redis-sessions");
 
@@ -46,7 +46,7 @@ fn command() -> Command {
 /// `serve` on a free port; returns once it answers `/ping`.
 fn serve(extra: &[&str]) -> (Child, String) {
     let port = free_port();
-    let child = command()
+    let mut child = command()
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
         .stderr(Stdio::piped())
@@ -54,7 +54,13 @@ fn serve(extra: &[&str]) -> (Child, String) {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // An answer, not a connection: until serve listens, the port may be another test's
+    // `free_port` listener for a moment (seen in CI: the test went on and sent SIGTERM
+    // before serve had even started).
+    while !matches!(http_get(&format!("{base}/ping")), Ok((200, _))) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("serve exited ({status})");
+        }
         assert!(Instant::now() < deadline, "serve did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -157,22 +157,14 @@ fn the_binary_serves_with_rest_sessions_environment_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let body = loop {
-        let ping = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-            use std::io::{Read, Write};
-            s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
-            let mut out = String::new();
-            s.read_to_string(&mut out)?;
-            Ok(out)
-        });
-        match ping {
-            Ok(out) => break out,
+    let (status, body) = loop {
+        match test_support::http_get(&format!("http://127.0.0.1:{port}/ping")) {
+            Ok(answer) => break answer,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => panic!("serve did not come up: {e}"),
         }
     };
-    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
-    assert!(body.ends_with("PONG"), "{body}");
+    assert_eq!((status, body.as_str()), (200, "PONG"));
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

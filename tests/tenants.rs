@@ -383,8 +383,8 @@ async fn serve_puts_metrics_on_their_own_port_only() {
             .args(["--listen", &format!("127.0.0.1:{api}")])
             .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")]),
     );
-    serve.wait_for_port(api, Duration::from_secs(20));
-    serve.wait_for_port(metrics, Duration::from_secs(5));
+    serve.wait_for_http(api, Duration::from_secs(20));
+    serve.wait_for_http(metrics, Duration::from_secs(5));
     let get = |url: String| tokio::task::spawn_blocking(move || test_support::http_get(&url));
     let (status, body) = get(format!("http://127.0.0.1:{metrics}/metrics"))
         .await

@@ -24,11 +24,11 @@ pub fn required_env(name: &str) -> String {
     })
 }
 
-/// Starts `command`, which serves on loopback `port`, and waits for it to listen.
+/// Starts `command`, which serves on loopback `port`, and waits for it to answer HTTP.
 pub fn serve(command: &mut Command, port: u16) -> Served {
     let mut process = Spawned::spawn(command.stdout(Stdio::null()));
     // Compiling the component comes first: allow for a cold cache on a busy machine.
-    process.wait_for_port(port, Duration::from_secs(60));
+    process.wait_for_http(port, Duration::from_secs(60));
     Served {
         svc: Service::at(format!("http://127.0.0.1:{port}")),
         _process: process,

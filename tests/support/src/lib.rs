@@ -3,8 +3,8 @@
 //! - [`RedisServer`]: a `redis-server` of one test on a free loopback port, persistence
 //!   off, killed on drop, its log printed when the test failed.
 //! - [`Spawned`]: a child process (the project's binary) killed on drop, its stderr kept
-//!   in a file and printed when the test failed; [`wait_for_port`], [`http_get`] and
-//!   [`wait_for_http_ok`] to wait for it.
+//!   in a file and printed when the test failed; [`Spawned::wait_for_http`], [`http_get`]
+//!   and [`wait_for_http_ok`] to wait for it.
 //! - [`cluster::RedisCluster`]: a local Redis Cluster of one test (3 masters, 3 replicas).
 //! - [`Resp`]: a blocking RESP2 client that keeps every reply exactly as sent (status vs
 //!   bulk, error texts, errors nested in arrays), for comparing replies byte for byte.
@@ -318,17 +318,19 @@ impl Spawned {
         }
     }
 
-    /// Waits until something accepts connections on the loopback `port`; panics with the
-    /// process' stderr if it exits first or after `timeout`.
-    pub fn wait_for_port(&mut self, port: u16, timeout: Duration) {
+    /// Waits until the loopback `port` answers an HTTP request (`GET /ping`, any status);
+    /// panics with the process' stderr if it exits first or after `timeout`. An answer, not
+    /// a connection: until the process listens, the port may be another test's
+    /// [`free_port`] listener for a moment, which accepts the connection (seen in CI).
+    pub fn wait_for_http(&mut self, port: u16, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while http_get(&format!("http://127.0.0.1:{port}/ping")).is_err() {
             if let Some(status) = self.try_wait() {
                 panic!("the process exited ({status}); stderr:\n{}", self.stderr());
             }
             assert!(
                 Instant::now() < deadline,
-                "nothing listens on port {port} after {timeout:?}; stderr:\n{}",
+                "nothing answers HTTP on port {port} after {timeout:?}; stderr:\n{}",
                 self.stderr()
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -347,20 +349,6 @@ impl Drop for Spawned {
                 self.stderr()
             );
         }
-    }
-}
-
-/// Whether something accepts connections on the loopback `port` within `timeout`.
-pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -518,7 +506,7 @@ mod tests {
         assert!(server.log().contains("Ready to accept connections"));
         drop(redis);
         drop(server);
-        assert!(!wait_for_port(port, Duration::ZERO));
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
     }
 
     #[test]
@@ -535,7 +523,7 @@ mod tests {
         redis.call(&cmd(&["SET", "k", "v"]));
         let port = server.port();
         server.stop();
-        assert!(!wait_for_port(port, Duration::ZERO));
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
         server.restart();
         assert_eq!(server.port(), port);
         let mut redis = server.client();
@@ -553,7 +541,7 @@ mod tests {
                 .args(["-c", &listener_script])
                 .stdout(Stdio::null()),
         );
-        child.wait_for_port(port, STARTUP);
+        child.wait_for_http(port, STARTUP);
         assert!(wait_for_http_ok(
             &format!("http://127.0.0.1:{port}/"),
             STARTUP
@@ -567,8 +555,8 @@ mod tests {
 
     #[test]
     #[should_panic(expected = "the process exited")]
-    fn waiting_for_the_port_of_a_process_that_exited_fails_at_once() {
+    fn waiting_for_a_process_that_exited_fails_at_once() {
         let mut child = Spawned::spawn(Command::new("sh").args(["-c", "echo bye >&2"]));
-        child.wait_for_port(free_port(), Duration::from_secs(60));
+        child.wait_for_http(free_port(), Duration::from_secs(60));
     }
 }
