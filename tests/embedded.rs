@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use test_support::{free_port, http_get};
+use test_support::{free_port, wait_for_ping};
 
 const BIN: &str = env!("CARGO_BIN_EXE_redis-sessions");
 
@@ -52,19 +52,10 @@ fn serve(extra: &[&str]) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // An answer, not a connection: until serve listens, the port may be another test's
-    // `free_port` listener for a moment (seen in CI: the test went on and sent SIGTERM
-    // before serve had even started).
-    while !matches!(http_get(&format!("{base}/ping")), Ok((200, _))) {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("serve exited ({status})");
-        }
-        assert!(Instant::now() < deadline, "serve did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, base)
+    let (status, _) = wait_for_ping(port, Duration::from_secs(20), || child.try_wait().unwrap())
+        .unwrap_or_else(|e| panic!("serve did not come up: {e}"));
+    assert_eq!(status, 200);
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 fn signal(child: &Child, sig: &str) {

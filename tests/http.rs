@@ -147,7 +147,7 @@ fn free_port() -> u16 {
 fn the_binary_serves_with_rest_sessions_environment_and_stops_on_sigterm() {
     let server = RedisServer::start();
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-sessions"))
         .arg("serve")
         .env("RS_PORT", port.to_string())
         .env("RS_REDISPORT", server.port().to_string())
@@ -156,14 +156,9 @@ fn the_binary_serves_with_rest_sessions_environment_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (status, body) = loop {
-        match test_support::http_get(&format!("http://127.0.0.1:{port}/ping")) {
-            Ok(answer) => break answer,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("serve did not come up: {e}"),
-        }
-    };
+    let (status, body) =
+        test_support::wait_for_ping(port, Duration::from_secs(10), || child.try_wait().unwrap())
+            .unwrap_or_else(|e| panic!("serve did not come up: {e}"));
     assert_eq!((status, body.as_str()), (200, "PONG"));
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

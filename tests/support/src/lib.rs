@@ -3,8 +3,8 @@
 //! - [`RedisServer`]: a `redis-server` of one test on a free loopback port, persistence
 //!   off, killed on drop, its log printed when the test failed.
 //! - [`Spawned`]: a child process (the project's binary) killed on drop, its stderr kept
-//!   in a file and printed when the test failed; [`Spawned::wait_for_http`], [`http_get`]
-//!   and [`wait_for_http_ok`] to wait for it.
+//!   in a file and printed when the test failed; [`Spawned::wait_for_http`] (or
+//!   [`wait_for_ping`] for any child) to wait for it, [`http_get`] to ask it.
 //! - [`cluster::RedisCluster`]: a local Redis Cluster of one test (3 masters, 3 replicas).
 //! - [`Resp`]: a blocking RESP2 client that keeps every reply exactly as sent (status vs
 //!   bulk, error texts, errors nested in arrays), for comparing replies byte for byte.
@@ -318,22 +318,11 @@ impl Spawned {
         }
     }
 
-    /// Waits until the loopback `port` answers an HTTP request (`GET /ping`, any status);
-    /// panics with the process' stderr if it exits first or after `timeout`. An answer, not
-    /// a connection: until the process listens, the port may be another test's
-    /// [`free_port`] listener for a moment, which accepts the connection (seen in CI).
+    /// Waits until the loopback `port` answers HTTP ([`wait_for_ping`]); panics with the
+    /// process' stderr if it exits first or after `timeout`.
     pub fn wait_for_http(&mut self, port: u16, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while http_get(&format!("http://127.0.0.1:{port}/ping")).is_err() {
-            if let Some(status) = self.try_wait() {
-                panic!("the process exited ({status}); stderr:\n{}", self.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "nothing answers HTTP on port {port} after {timeout:?}; stderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        if let Err(e) = wait_for_ping(port, timeout, || self.try_wait()) {
+            panic!("{e}; stderr:\n{}", self.stderr());
         }
     }
 }
@@ -380,17 +369,44 @@ pub fn http_get(url: &str) -> std::io::Result<(u16, String)> {
     Ok((status, body))
 }
 
-/// Whether `url` answers 200 within `timeout`.
-pub fn wait_for_http_ok(url: &str, timeout: Duration) -> bool {
+/// Why [`wait_for_ping`] got no answer.
+#[derive(Debug)]
+pub enum NotAnswered {
+    Exited(ExitStatus),
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for NotAnswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exited(status) => write!(f, "the process exited ({status})"),
+            Self::TimedOut(timeout) => write!(f, "nothing answered HTTP within {timeout:?}"),
+        }
+    }
+}
+
+/// Polls `GET /ping` on the loopback `port` until it is answered (any status) and returns
+/// the answer; gives up when `exited` reports the serving process' exit status, or after
+/// `timeout`. An answer, not a connection: until the process listens, the port may be
+/// another test's [`free_port`] listener for a moment, which accepts the connection (seen
+/// in CI: a test went on and signalled a server that had not yet started).
+pub fn wait_for_ping(
+    port: u16,
+    timeout: Duration,
+    mut exited: impl FnMut() -> Option<ExitStatus>,
+) -> Result<(u16, String), NotAnswered> {
     let deadline = Instant::now() + timeout;
     loop {
-        if matches!(http_get(url), Ok((200, _))) {
-            return true;
+        if let Ok(answer) = http_get(&format!("http://127.0.0.1:{port}/ping")) {
+            return Ok(answer);
+        }
+        if let Some(status) = exited() {
+            return Err(NotAnswered::Exited(status));
         }
         if Instant::now() >= deadline {
-            return false;
+            return Err(NotAnswered::TimedOut(timeout));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -542,10 +558,8 @@ mod tests {
                 .stdout(Stdio::null()),
         );
         child.wait_for_http(port, STARTUP);
-        assert!(wait_for_http_ok(
-            &format!("http://127.0.0.1:{port}/"),
-            STARTUP
-        ));
+        let (status, _) = http_get(&format!("http://127.0.0.1:{port}/")).unwrap();
+        assert_eq!(status, 200);
         let (status, _) = http_get(&format!("http://127.0.0.1:{port}/missing")).unwrap();
         assert_eq!(status, 404);
         assert!(child.stderr().starts_with("starting\n"));
