@@ -17,8 +17,9 @@ interop: setup   ## only the node redis-sessions interop suite (needs a release 
 
 lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
+	scripts/check-markdown
 	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
-	    rest/src fronts/http/src plugs/spin/src tests/spin-host/src tests/support/src; do \
+	    rest/src fronts/http/src plugs/spin/src cli/src test-crates/spin-host/src test-crates/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release -p redis-sessions-spin-host --all-targets -- -D warnings

@@ -12,21 +12,7 @@ server's resident memory before and after.
 import urllib.request
 import os, socket, subprocess, sys, tempfile, threading, time
 
-LOADER = """
-local p, app, prefix = ARGV[1] .. ARGV[2] .. ':', ARGV[2], ARGV[1]
-local users, now = tonumber(ARGV[5]), tonumber(ARGV[6])
-for i = tonumber(ARGV[3]), tonumber(ARGV[4]) - 1 do
-  local token = string.format('%064d', i)
-  local id = 'u' .. string.format('%d', i % users)
-  local la = string.format('%d', now - i % 500)
-  redis.call('HSET', p .. token, 'id', id, 'r', '1', 'w', '1', 'ip', '10.0.0.1', 'la', la, 'ttl', '7200')
-  redis.call('ZADD', p .. '_sessions', la, token .. ':' .. id)
-  redis.call('ZADD', p .. '_users', la, id)
-  redis.call('ZADD', prefix .. 'SESSIONS', string.format('%d', now - i % 500 + 7200), app .. ':' .. token .. ':' .. id)
-  redis.call('SADD', p .. 'us:' .. id, token)
-end
-return 1
-"""
+LOADER = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fill-bigapp.lua")).read()
 
 
 def resp(*args):
@@ -94,7 +80,7 @@ def serve(binary, port, c, n):
     now = int(time.time())
     c.call("FLUSHALL")
     for start in range(0, n, 10_000):
-        c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now)
+        c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now, "u")
     http = port + 1
     server = subprocess.Popen([binary, "serve", "--redis", f"redis://127.0.0.1:{port}", "--listen",
                                f"127.0.0.1:{http}", "--wipe", "0"], stderr=subprocess.DEVNULL)
@@ -159,7 +145,7 @@ def main():
             c.call("FLUSHALL")
             now = int(time.time())
             for start in range(0, n, 10_000):
-                c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now)
+                c.call("EVAL", LOADER, 0, "rs:", "bigapp", start, min(start + 10_000, n), n // 5, now, "u")
             c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
             c.call("CONFIG", "SET", "slowlog-max-len", "1000000")
             c.call("SLOWLOG", "RESET")

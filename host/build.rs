@@ -5,7 +5,6 @@
 //! environment cleaned of the outer build's target and flags.
 
 use std::env;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,15 +22,22 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
-    // OUT_DIR is TARGET/PROFILE/build/PKG-HASH/out: share one guest build among profiles,
-    // but not among checkouts sharing a target directory (worktrees, CARGO_TARGET_DIR),
-    // whose guests differ.
-    let mut checkout = DefaultHasher::new();
-    root.hash(&mut checkout);
-    let target_dir = out_dir.ancestors().nth(4).map_or_else(
-        || out_dir.join("guest"),
-        |t| t.join(format!("wasm-guest/{:016x}", checkout.finish())),
-    );
+    // OUT_DIR is TARGET/PROFILE/build/PKG-HASH/out: one guest target directory for every
+    // profile and every checkout sharing the target directory (worktrees, CARGO_TARGET_DIR,
+    // scripts/readme-commands' fresh clone), so the guest's dependencies compile once.
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map_or_else(|| out_dir.join("guest"), |t| t.join("wasm-guest"));
+    std::fs::create_dir_all(&target_dir)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", target_dir.display()));
+    // Checkouts' guests differ: hold the directory from the build until this checkout's
+    // artifact is copied, so another checkout's build cannot replace it in between.
+    let lock_path = target_dir.join("build.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
     ensure_wasm_target();
     build_guest(root, &target_dir);
 
@@ -41,6 +47,7 @@ fn main() {
         .join(GUEST_ARTIFACT);
     std::fs::copy(&built, out_dir.join(GUEST_ARTIFACT))
         .unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+    drop(lock);
 }
 
 /// A fresh rustup install lacks the guest's target, and rustup does not add the targets of a

@@ -114,7 +114,9 @@ async fn main() {
             eprintln!("redis-sessions-bench: {e}");
             std::process::exit(1);
         });
-    let conn = redis_sessions::redis::connect(&args.redis).await.unwrap();
+    let conn = redis_sessions::capability::connect(&args.redis, Default::default())
+        .await
+        .unwrap();
     let native = Native::new(conn.clone(), NAMESPACE);
 
     // Warm up both paths (instance pool, script cache, connections).

@@ -97,7 +97,7 @@ impl From<wit::Error> for Error {
 /// `redis+cluster://` URL's too). A string that is not a URL is replaced whole: it may be a
 /// password put in the wrong place.
 pub fn redact_url(url: &str) -> String {
-    if let Some(redacted) = crate::redis::cluster_url::redact_cluster_url(url) {
+    if let Some(redacted) = crate::capability::cluster_url::redact_cluster_url(url) {
         return redacted;
     }
     match url::Url::parse(url) {

@@ -1,11 +1,11 @@
 //! What one component instance's `Store` holds: WASI (clocks, random), the `redis` and
 //! `config` capabilities' contexts, and the instance's limits.
 
+use crate::capability::{Backend, RedisCtx};
 use crate::clocks::{ClockHandle, SharedClock};
 use crate::config::ConfigCtx;
 use crate::error::LimitExceeded;
 use crate::limits::{CallBudget, CpuBudget, HostTime, Limits, MemoryLimiter, SharedMemory};
-use crate::redis::{Backend, RedisCtx};
 use std::sync::Arc;
 use wasmtime::UpdateDeadline;
 use wasmtime::component::ResourceTable;

@@ -12,7 +12,7 @@ use serde_json::Value;
 core::wit_conversions!(wit);
 
 /// `d` as the HTTP layer parsed it, in the WIT's types.
-pub(crate) fn input_from_rest(d: rest::DataInput) -> DataInput {
+pub fn input_from_rest(d: rest::DataInput) -> DataInput {
     d.into_iter().map(|(k, v)| (k, v.map(Into::into))).collect()
 }
 
@@ -25,9 +25,9 @@ pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
 }
 
 /// A refused `d` (only ever `missingParameter` or `invalidValue`) as the host's error.
-pub(crate) fn invalid(e: core::SessionError) -> SessionError {
+pub fn invalid(e: core::OpError) -> SessionError {
     match e {
-        core::SessionError::MissingParameter(m) => SessionError::MissingParameter(m),
+        core::OpError::MissingParameter(m) => SessionError::MissingParameter(m),
         e => SessionError::InvalidValue(e.to_string()),
     }
 }
@@ -82,7 +82,7 @@ mod tests {
             ("a".into(), DataValue::Integer(1)),
             ("c".into(), DataValue::Text("x".into())),
         ];
-        // Session::to_json is checked byte for byte by tests/api.rs.
+        // Session::to_json is checked byte for byte by cli/tests/it/api.rs.
         assert_eq!(data_to_json(&d), json!({"a": 1, "c": "x"}));
     }
 }

@@ -14,14 +14,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Features: `cache` (default) keeps compiled components in wasmtime's cache on disk;
-//! `service` adds the HTTP service, tenants and `serve`'s lifecycle ([`service`]); `cli`
-//! (default) the `redis-sessions` command. With `--no-default-features` the library
-//! compiles none of clap, axum, hyper, toml or tracing-subscriber.
+//! The feature `cache` keeps compiled components in wasmtime's cache on disk. The
+//! `redis-sessions` command, the HTTP service and tenants are the application built on this
+//! library, in the `redis-sessions-cli` package.
 
 mod bindings;
-#[cfg(feature = "cli")]
-pub mod cli;
+pub mod capability;
 pub mod clocks;
 mod config;
 mod error;
@@ -29,19 +27,15 @@ mod instance;
 pub mod json;
 pub mod limits;
 mod pool;
-pub mod redis;
 pub mod runtime;
 mod sessions;
 mod types;
 
-#[cfg(feature = "service")]
-pub mod service;
-
+pub use capability::{RedisTimeouts, ReplicaAcks};
 pub use clocks::{ManualClock, SharedClock};
 pub use error::{ConfigError, Error, LimitExceeded, redact_url};
 pub use limits::Limits;
 pub use pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, POOLED_MEMORY_BYTES};
-pub use redis::ReplicaAcks;
 pub use redis_sessions_memory::MemoryStore;
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
 pub use sessions::{DEFAULT_CLUSTER_SHARDS, MAX_SHARDS, Sessions, SessionsBuilder, default_shards};

@@ -171,10 +171,10 @@ impl ResourceLimiter for MemoryLimiter {
 /// Time the current call spent in host calls (awaiting Redis): written by the capability,
 /// discounted by the CPU budget.
 #[derive(Debug, Clone, Default)]
-pub struct HostTime(Arc<AtomicU64>);
+pub(crate) struct HostTime(Arc<AtomicU64>);
 
 impl HostTime {
-    pub fn add(&self, spent: Duration) {
+    pub(crate) fn add(&self, spent: Duration) {
         let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
         self.0.fetch_add(nanos, Ordering::Relaxed);
     }

@@ -9,12 +9,12 @@
 //! [`POOLED_MEMORY_BYTES`], since a grown linear memory is never given back.
 
 use crate::bindings::{SessionStore, sessions as wit};
+use crate::capability::Backend;
 use crate::clocks::SharedClock;
 use crate::config::ConfigCtx;
 use crate::error::Error;
 use crate::instance::InstanceState;
 use crate::limits::{Limits, SharedMemory};
-use crate::redis::Backend;
 use crate::runtime::Runtime;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

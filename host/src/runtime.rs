@@ -1,9 +1,9 @@
 //! The compiled component, built once: `Engine`, WASI and the capabilities linked,
 //! `InstancePre`.
 //!
-//! Compiling the component costs ~115 ms, so with the `cache` feature (on by default) the
-//! compiled artifact is kept in wasmtime's own compilation cache and later processes (every
-//! CLI call) load it from there.
+//! Compiling the component costs ~115 ms, so with the `cache` feature (which the
+//! `redis-sessions` binary turns on) the compiled artifact is kept in wasmtime's own
+//! compilation cache and later processes (every CLI call) load it from there.
 
 use crate::bindings::SessionStorePre;
 use crate::instance::InstanceState;
@@ -92,7 +92,9 @@ impl Runtime {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        crate::redis::add_to_linker(&mut linker, |state: &mut InstanceState| &mut state.redis)?;
+        crate::capability::add_to_linker(&mut linker, |state: &mut InstanceState| {
+            &mut state.redis
+        })?;
         crate::config::add_to_linker(&mut linker, |state: &mut InstanceState| &mut state.config)?;
         let pre = SessionStorePre::new(linker.instantiate_pre(&component)?)
             .context("the component does not implement the session-store world")?;

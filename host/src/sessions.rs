@@ -1,12 +1,12 @@
 //! [`Sessions`]: the session API, run by the component on a pool of instances
 //! ([`crate::pool`]), as an async Rust library.
 
+use crate::capability::{Backend, RedisTimeouts, ReplicaAcks, ReplicaWait};
 use crate::clocks::SharedClock;
 use crate::config::ConfigCtx;
 use crate::error::{ConfigError, Error, redact_url};
 use crate::limits::Limits;
 use crate::pool::{DEFAULT_MAX_IDLE_INSTANCES, Metrics, Pool};
-use crate::redis::{Backend, ReplicaAcks, ReplicaWait};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::types::{CreateOptions, DataInput, Session, SessionPage};
 use std::sync::Arc;
@@ -48,6 +48,7 @@ pub struct SessionsBuilder {
     clock: Option<SharedClock>,
     max_idle: Option<usize>,
     limits: Option<Limits>,
+    redis_timeouts: RedisTimeouts,
 }
 
 impl std::fmt::Debug for SessionsBuilder {
@@ -110,6 +111,14 @@ impl SessionsBuilder {
         self
     }
 
+    /// How long [`Self::connect`] waits for Redis to accept a connection and for each reply
+    /// (default [`RedisTimeouts::default`]: 3 s and 10 s). A backend given to
+    /// [`Self::build_with`] keeps its own.
+    pub fn redis_timeouts(mut self, timeouts: RedisTimeouts) -> Self {
+        self.redis_timeouts = timeouts;
+        self
+    }
+
     /// Runs the component on `backend`: a Redis connection (`ConnectionManager`), a Redis
     /// Cluster connection (redis-rs' `cluster_async::ClusterConnection`, say one built with
     /// your own `ClusterClientBuilder` settings) or the embedded store (`MemoryStore`, or an
@@ -157,13 +166,15 @@ impl SessionsBuilder {
             url: redact_url(url),
             source,
         };
-        if crate::redis::is_cluster_url(url) {
-            let cluster = crate::redis::connect_cluster(url)
+        if crate::capability::is_cluster_url(url) {
+            let cluster = crate::capability::connect_cluster(url, self.redis_timeouts)
                 .await
                 .map_err(connect_error)?;
             return self.build_with(cluster);
         }
-        let redis = crate::redis::connect(url).await.map_err(connect_error)?;
+        let redis = crate::capability::connect(url, self.redis_timeouts)
+            .await
+            .map_err(connect_error)?;
         self.build_with(redis)
     }
 }

@@ -30,7 +30,7 @@ impl SessionError {
     /// node's `err.name`: `missingParameter`, `invalidFormat`, `invalidValue`, or
     /// `storeError` (the session logic's names: one table of them).
     pub fn name(&self) -> &'static str {
-        redis_sessions_core::SessionError::from(self.clone()).name()
+        redis_sessions_core::OpError::from(self.clone()).name()
     }
 
     /// `true` for the three validation errors (the caller's input was wrong).
@@ -41,7 +41,7 @@ impl SessionError {
 
 redis_sessions_core::convert_variants!(
     SessionError,
-    redis_sessions_core::SessionError,
+    redis_sessions_core::OpError,
     MissingParameter,
     InvalidFormat,
     InvalidValue,

@@ -6,7 +6,8 @@
 // or a MULTI ... EXEC block issued without an `await` in between is one write and one round
 // trip, and no other caller's command can land inside the transaction.
 
-/** The commands a component may send (the host's allowlist, host/src/redis/commands.rs). */
+/** The commands a component may send: the host's allowlist (host/src/capability/commands.rs,
+ *  whose tests keep this copy equal to it). */
 const ALLOWED = new Set(["PING", "EVALSHA", "EVAL", "ZADD", "SADD", "HSET", "HMGET", "ZCOUNT"]);
 
 /**

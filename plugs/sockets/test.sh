@@ -77,7 +77,7 @@ stop_redis() {
 rcli() { redis-cli -p "$port" "$@"; }
 
 echo "== native tests of the codec crate"
-if cargo test -q -p redis-sessions-resp >"$work/unit.log" 2>&1; then
+if cargo test -q --release -p redis-sessions-resp >"$work/unit.log" 2>&1; then
   check "redis-sessions-resp unit tests ($(grep -o '[0-9]* passed' "$work/unit.log" | head -n1))" pass pass
 else
   cat "$work/unit.log"
@@ -85,8 +85,9 @@ else
 fi
 
 echo "== build and compose"
-cargo build -q -p redis-sessions-plug-sockets -p redis-sessions-plug-probe \
-  --target wasm32-wasip2 --profile guest
+# Every component in one build (the probe among them), so `make wasm` after this one
+# finds them all built.
+scripts/build-wasm >/dev/null
 plug="$target/wasm32-wasip2/guest/redis_sessions_plug_sockets.wasm"
 probe="$target/wasm32-wasip2/guest/redis-sessions-plug-probe.wasm"
 composed="$work/composed.wasm"

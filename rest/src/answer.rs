@@ -2,7 +2,7 @@
 //! content type. Errors are `{"name", "message"}` objects; which status a failure gets is
 //! decided here only.
 
-use redis_sessions_core::{Session, SessionError};
+use redis_sessions_core::{OpError, Session};
 use serde_json::json;
 
 /// The content type of every answer, `/ping`'s bare `PONG` included (rest-sessions sends
@@ -60,8 +60,8 @@ impl ApiError {
     }
 }
 
-impl From<SessionError> for ApiError {
-    fn from(e: SessionError) -> Self {
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
         Self::bad_request(e.name(), e.message())
     }
 }

@@ -1,18 +1,18 @@
 //! `d` given as JSON, parsed with node's validation and messages into the session logic's
 //! own types (which every front converts its bindgen's types from).
 
-use redis_sessions_core::{DataInput, DataValue, SessionError};
+use redis_sessions_core::{DataInput, DataValue, OpError};
 use serde_json::Value;
 
-fn forbidden(key: &str) -> SessionError {
-    SessionError::InvalidValue(format!(
+fn forbidden(key: &str) -> OpError {
+    OpError::InvalidValue(format!(
         "d.{key} has a forbidden type. Only strings, numbers, boolean and null are allowed."
     ))
 }
 
 /// Parses `d` given as JSON with node's validation and messages. The component checks
 /// the rest (finite numbers, at least one key left after nulls).
-pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
+pub fn input_from_json(d: &Value) -> Result<DataInput, OpError> {
     // node: `if (!d) throw missingParameter`, so JS-falsy values are "missing".
     let falsy = match d {
         Value::Null => true,
@@ -22,14 +22,14 @@ pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
         Value::Array(_) | Value::Object(_) => false,
     };
     if falsy {
-        return Err(SessionError::MissingParameter("No d supplied".into()));
+        return Err(OpError::MissingParameter("No d supplied".into()));
     }
     let Value::Object(map) = d else {
-        return Err(SessionError::InvalidValue("d must be an object".into()));
+        return Err(OpError::InvalidValue("d must be an object".into()));
     };
     if map.is_empty() {
         // node's typo, kept: clients compare messages.
-        return Err(SessionError::InvalidValue(
+        return Err(OpError::InvalidValue(
             "d must containt at least one key.".into(),
         ));
     }

@@ -32,5 +32,5 @@ mod route;
 pub use answer::{Answer, ApiError, CONTENT_TYPE, Failure, Outcome, answer};
 pub use data::input_from_json;
 /// The session logic's types, in which calls and outcomes are given.
-pub use redis_sessions_core::{Data, DataInput, DataValue, Session, SessionError};
+pub use redis_sessions_core::{Data, DataInput, DataValue, OpError, Session};
 pub use route::{BODY_LIMIT, Call, Create, Route, not_found, route};

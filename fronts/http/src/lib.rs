@@ -170,12 +170,12 @@ fn sessions(list: Vec<store::Session>) -> Vec<rest::Session> {
 /// What the client is told. The plug's `unavailable` text names the configuration key or
 /// the address and never a password, so it goes into the answer.
 fn failure(e: store::Error) -> Failure {
-    match rest::SessionError::from(e) {
-        rest::SessionError::Unavailable(m) => {
+    match rest::OpError::from(e) {
+        rest::OpError::Unavailable(m) => {
             eprintln!("Redis unavailable: {m}");
             Failure::Unavailable { detail: Some(m) }
         }
-        rest::SessionError::Store(m) => {
+        rest::OpError::Store(m) => {
             eprintln!("session call failed: {m}");
             Failure::Failed { name: "storeError" }
         }

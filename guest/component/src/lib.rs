@@ -3,7 +3,7 @@
 
 use redis_sessions_core as core;
 use redis_sessions_core::keys::Layout;
-use redis_sessions_core::{BackendError, Command, Reply, SessionStore};
+use redis_sessions_core::{Command, CommandError, Reply, SessionLogic};
 use std::sync::OnceLock;
 
 wit_bindgen::generate!({
@@ -20,8 +20,8 @@ use redis_sessions::redis::{config, redis};
 use wasi::clocks::wall_clock;
 use wasi::random::random;
 
-/// The imports as a [`core::Backend`]: Redis, the wall clock and randomness.
-struct Host;
+/// The imports as a [`core::Environment`]: Redis, the wall clock and randomness.
+struct Imports;
 
 fn reply(r: redis::Reply) -> Reply {
     match r {
@@ -42,27 +42,27 @@ fn element(e: redis::Element) -> Reply {
     }
 }
 
-fn backend_error(e: redis::Error) -> BackendError {
+fn command_error(e: redis::Error) -> CommandError {
     match e {
-        redis::Error::Server(m) => BackendError::Server(m),
-        redis::Error::Unavailable(m) => BackendError::Unavailable(m),
-        redis::Error::Denied(m) => BackendError::Denied(m),
-        redis::Error::UnsupportedReply(m) => BackendError::UnsupportedReply(m),
+        redis::Error::Server(m) => CommandError::Server(m),
+        redis::Error::Unavailable(m) => CommandError::Unavailable(m),
+        redis::Error::Denied(m) => CommandError::Denied(m),
+        redis::Error::UnsupportedReply(m) => CommandError::UnsupportedReply(m),
     }
 }
 
-impl core::Backend for Host {
-    fn execute(&mut self, command: Command) -> Result<Reply, BackendError> {
-        redis::execute(&command).map(reply).map_err(backend_error)
+impl core::Environment for Imports {
+    fn execute(&mut self, command: Command) -> Result<Reply, CommandError> {
+        redis::execute(&command).map(reply).map_err(command_error)
     }
 
-    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        let replies = redis::pipeline(&commands).map_err(backend_error)?;
+    fn pipeline(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, CommandError> {
+        let replies = redis::pipeline(&commands).map_err(command_error)?;
         Ok(replies.into_iter().map(reply).collect())
     }
 
-    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, BackendError> {
-        let replies = redis::transaction(&commands).map_err(backend_error)?;
+    fn transaction(&mut self, commands: Vec<Command>) -> Result<Vec<Reply>, CommandError> {
+        let replies = redis::transaction(&commands).map_err(command_error)?;
         Ok(replies.into_iter().map(reply).collect())
     }
 
@@ -71,10 +71,10 @@ impl core::Backend for Host {
         i64::try_from(wall_clock::now().seconds).unwrap_or(i64::MAX)
     }
 
-    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), BackendError> {
+    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), CommandError> {
         let bytes = random::get_random_bytes(buf.len() as u64);
         if bytes.len() != buf.len() {
-            return Err(BackendError::Server(format!(
+            return Err(CommandError::Server(format!(
                 "wasi:random gave {} bytes for {}",
                 bytes.len(),
                 buf.len()
@@ -87,10 +87,10 @@ impl core::Backend for Host {
 
 /// The namespace and layout are fixed for the life of an instance, so ask the host once
 /// (a sharded layout's hash tags are found once too).
-fn store() -> SessionStore<'static, Host> {
+fn store() -> SessionLogic<'static, Imports> {
     static LAYOUT: OnceLock<Layout> = OnceLock::new();
     let layout = LAYOUT.get_or_init(|| Layout::sharded(&config::namespace(), config::shards()));
-    SessionStore::with_layout(Host, layout)
+    SessionLogic::with_layout(Imports, layout)
 }
 
 core::wit_conversions!(sessions);

@@ -2,10 +2,10 @@
 //! sharded layout they fan out over every shard, each round one pipeline, so that a
 //! cluster's masters work on their shards at once, and merge the answers.
 
-use crate::backend::{Backend, Reply, command};
-use crate::error::SessionError;
+use crate::environment::{Environment, Reply, command};
+use crate::error::OpError;
 use crate::keys::Keys;
-use crate::ops::{ScriptCall, SessionStore, array, count, run, run_pipelined, store};
+use crate::ops::{ScriptCall, SessionLogic, array, count, run, run_pipelined, store};
 use crate::page::{self, KILL_BATCH, Page, SoappCursor};
 use crate::scripts::{self, Script};
 use crate::session::Session;
@@ -19,9 +19,9 @@ const WIPE_BATCH: usize = 500;
 /// [`page::SOAPP_PAGE_BYTES`]), not one per shard.
 const SOAPP_SHARDS_AT_ONCE: usize = 4;
 
-impl<B: Backend> SessionStore<'_, B> {
+impl<B: Environment> SessionLogic<'_, B> {
     /// Distinct users of `app` active in the last `delta_time` seconds.
-    pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, SessionError> {
+    pub fn activity(&mut self, app: &str, delta_time: i64) -> Result<u64, OpError> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let min = self.backend.now().saturating_sub(dt);
@@ -41,7 +41,7 @@ impl<B: Backend> SessionStore<'_, B> {
     /// The live sessions of `app` active in the last `delta_time` seconds, newest first:
     /// all pages of [`Self::soapp_page`]. A sharded layout's are read a page of several
     /// shards at a time, then merged.
-    pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, SessionError> {
+    pub fn soapp(&mut self, app: &str, delta_time: i64) -> Result<Vec<Session>, OpError> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let min = self.backend.now().saturating_sub(dt).to_string();
@@ -78,7 +78,7 @@ impl<B: Backend> SessionStore<'_, B> {
         app: &str,
         delta_time: i64,
         cursor: Option<&str>,
-    ) -> Result<Page, SessionError> {
+    ) -> Result<Page, OpError> {
         validate::app(app)?;
         let dt = validate::delta_time(delta_time)?;
         let now = self.backend.now();
@@ -89,7 +89,7 @@ impl<B: Backend> SessionStore<'_, B> {
         };
         let shards = self.layout.shards().len();
         if from.shard >= shards {
-            return Err(SessionError::format("cursor"));
+            return Err(OpError::format("cursor"));
         }
         let (keys, args) = self.soapp_call(app, &from);
         let reply = run(&mut self.backend, &scripts::SOAPP, &keys, args)?;
@@ -125,7 +125,7 @@ impl<B: Backend> SessionStore<'_, B> {
         reply: Reply,
         from: SoappCursor,
         now: i64,
-    ) -> Result<(Vec<Session>, Option<SoappCursor>), SessionError> {
+    ) -> Result<(Vec<Session>, Option<SoappCursor>), OpError> {
         let mut rows = array("soapp", reply)?.into_iter();
         let (score, member, position) = (rows.next(), rows.next(), rows.next());
         let (Some(score), Some(member), Some(position)) = (
@@ -133,7 +133,7 @@ impl<B: Backend> SessionStore<'_, B> {
             member.and_then(Reply::into_bytes),
             position.as_ref().and_then(Reply::integer),
         ) else {
-            return Err(SessionError::Store("unexpected reply to soapp".into()));
+            return Err(OpError::Store("unexpected reply to soapp".into()));
         };
         let sessions = Self::sessions(rows, now)?;
         let next = (!score.is_empty()).then(|| SoappCursor {
@@ -149,7 +149,7 @@ impl<B: Backend> SessionStore<'_, B> {
     /// Deletes every session of `app`, in atomic batches of the oldest (every shard's at
     /// once); returns how many. Sessions created while it runs are deleted too, until
     /// `_sessions` is empty.
-    pub fn killall(&mut self, app: &str) -> Result<u64, SessionError> {
+    pub fn killall(&mut self, app: &str) -> Result<u64, OpError> {
         validate::app(app)?;
         self.in_rounds(&scripts::KILLALL, KILL_BATCH, |k, batch| {
             (vec![k.sessions(app)], command![k.prefix(), app, batch])
@@ -158,7 +158,7 @@ impl<B: Backend> SessionStore<'_, B> {
 
     /// Deletes every expired session of the namespace, in batches (every shard's at once);
     /// returns how many.
-    pub fn wipe(&mut self) -> Result<u64, SessionError> {
+    pub fn wipe(&mut self) -> Result<u64, OpError> {
         let now = self.backend.now();
         self.in_rounds(&scripts::WIPE, WIPE_BATCH, |k, batch| {
             (vec![k.expiries()], command![k.prefix(), now, batch])
@@ -167,11 +167,7 @@ impl<B: Backend> SessionStore<'_, B> {
 
     /// Runs calls of a read-only script: one pipeline, or (a node did not know the script)
     /// one call after another, loading it; nothing ran twice that matters.
-    fn fan_out(
-        &mut self,
-        script: &Script,
-        calls: Vec<ScriptCall>,
-    ) -> Result<Vec<Reply>, SessionError> {
+    fn fan_out(&mut self, script: &Script, calls: Vec<ScriptCall>) -> Result<Vec<Reply>, OpError> {
         if calls.len() > 1
             && let Some(replies) = run_pipelined(&mut self.backend, script, &calls)?
         {
@@ -196,7 +192,7 @@ impl<B: Backend> SessionStore<'_, B> {
         script: &Script,
         batch: usize,
         call: impl Fn(&Keys, usize) -> ScriptCall,
-    ) -> Result<u64, SessionError> {
+    ) -> Result<u64, OpError> {
         let shards = self.layout.shards().len();
         if shards > 1 {
             let probe: Vec<ScriptCall> = self.layout.shards().iter().map(|k| call(k, 0)).collect();
@@ -212,7 +208,7 @@ impl<B: Backend> SessionStore<'_, B> {
             let replies = match calls.as_slice() {
                 [(keys, args)] => vec![run(&mut self.backend, script, keys, args.clone())?],
                 _ => run_pipelined(&mut self.backend, script, &calls)?.ok_or_else(|| {
-                    SessionError::Store(format!(
+                    OpError::Store(format!(
                         "{}: Redis lost the session scripts while it ran (a restart or a \
                          failover); call it again to finish",
                         script.name

@@ -5,7 +5,7 @@
 //! (a `null` node writes for NaN, nested values another port may write) are kept verbatim
 //! through `set`'s merge and left out of what callers see.
 
-use crate::error::SessionError;
+use crate::error::OpError;
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -66,9 +66,9 @@ pub enum StoredValue {
 pub struct StoredData(pub Vec<(String, StoredValue)>);
 
 /// Checks `d` given to `create` or `set`, as node does: at least one key, finite numbers.
-pub fn validate_input(d: &DataInput) -> Result<(), SessionError> {
+pub fn validate_input(d: &DataInput) -> Result<(), OpError> {
     if d.is_empty() {
-        return Err(SessionError::InvalidValue(
+        return Err(OpError::InvalidValue(
             "d must containt at least one key.".into(),
         ));
     }
@@ -77,7 +77,7 @@ pub fn validate_input(d: &DataInput) -> Result<(), SessionError> {
             && !f.is_finite()
         {
             // node would store NaN and Infinity as null; refuse rather than lose the value.
-            return Err(SessionError::InvalidValue(format!(
+            return Err(OpError::InvalidValue(format!(
                 "d.{key} must be a finite number"
             )));
         }
@@ -87,20 +87,19 @@ pub fn validate_input(d: &DataInput) -> Result<(), SessionError> {
 
 impl StoredData {
     /// Parses the stored field. An empty field is no data, as in node.
-    pub fn parse(bytes: &[u8]) -> Result<Self, SessionError> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, OpError> {
         if bytes.is_empty() {
             return Ok(Self::default());
         }
         let value: Value = match serde_json::from_slice(bytes) {
             Ok(value) => value,
             Err(e) => {
-                return Self::parse_with_lone_surrogates(bytes).ok_or_else(|| {
-                    SessionError::Store(format!("stored d is not valid JSON: {e}"))
-                });
+                return Self::parse_with_lone_surrogates(bytes)
+                    .ok_or_else(|| OpError::Store(format!("stored d is not valid JSON: {e}")));
             }
         };
         let Value::Object(map) = value else {
-            return Err(SessionError::Store("stored d is not a JSON object".into()));
+            return Err(OpError::Store("stored d is not a JSON object".into()));
         };
         let entries = map
             .into_iter()

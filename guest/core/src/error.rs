@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Why a session call failed. The validation variants carry node's exact message texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionError {
+pub enum OpError {
     /// A required parameter is empty (node's `missingParameter`): `No app supplied`.
     MissingParameter(String),
     /// A parameter does not match its format (node's `invalidFormat`): `Invalid token format`.
@@ -17,7 +17,7 @@ pub enum SessionError {
     Unavailable(String),
 }
 
-impl SessionError {
+impl OpError {
     pub(crate) fn missing(item: &str) -> Self {
         Self::MissingParameter(format!("No {item} supplied"))
     }
@@ -55,10 +55,10 @@ impl SessionError {
     }
 }
 
-impl fmt::Display for SessionError {
+impl fmt::Display for OpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())
     }
 }
 
-impl std::error::Error for SessionError {}
+impl std::error::Error for OpError {}

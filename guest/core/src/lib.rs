@@ -12,8 +12,8 @@
 //! ```
 
 mod app_wide;
-pub mod backend;
 pub mod data;
+pub mod environment;
 pub mod error;
 pub mod keys;
 pub mod ops;
@@ -24,9 +24,9 @@ pub mod token;
 pub mod validate;
 mod wit;
 
-pub use backend::{Backend, BackendError, Command, Reply};
 pub use data::{Data, DataInput, DataValue};
-pub use error::SessionError;
-pub use ops::{CreateOptions, SessionStore};
+pub use environment::{Command, CommandError, Environment, Reply};
+pub use error::OpError;
+pub use ops::{CreateOptions, SessionLogic};
 pub use page::Page;
 pub use session::Session;

@@ -1,9 +1,9 @@
-//! The session methods, over any [`Backend`].
+//! The session methods, over any [`Environment`].
 
-use crate::backend::command;
-use crate::backend::{Backend, BackendError, Command, Reply};
 use crate::data::{self, DataInput, StoredData};
-use crate::error::SessionError;
+use crate::environment::command;
+use crate::environment::{Command, CommandError, Environment, Reply};
+use crate::error::OpError;
 use crate::keys::{self, Keys, Layout};
 use crate::page::{self, KILL_BATCH, Page};
 use crate::scripts::{self, Script};
@@ -19,18 +19,18 @@ use std::borrow::Cow;
 /// round trip, so this bound is about a second of extreme contention, not a failure mode.
 const MAX_SET_ATTEMPTS: usize = 2000;
 
-pub(crate) fn store(e: BackendError) -> SessionError {
+pub(crate) fn store(e: CommandError) -> OpError {
     match e {
-        BackendError::Unavailable(m) => SessionError::Unavailable(m),
-        e => SessionError::Store(e.message()),
+        CommandError::Unavailable(m) => OpError::Unavailable(m),
+        e => OpError::Store(e.message()),
     }
 }
 
-pub(crate) fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> SessionError {
-    SessionError::Store(format!("unexpected reply to {what}: {reply:?}"))
+pub(crate) fn unexpected(what: &str, reply: &impl std::fmt::Debug) -> OpError {
+    OpError::Store(format!("unexpected reply to {what}: {reply:?}"))
 }
 
-pub(crate) fn count(what: &str, reply: Reply) -> Result<u64, SessionError> {
+pub(crate) fn count(what: &str, reply: Reply) -> Result<u64, OpError> {
     match reply.integer() {
         Some(n) if n >= 0 => Ok(n as u64),
         _ => Err(unexpected(what, &reply)),
@@ -42,7 +42,7 @@ fn take_fields(replies: &mut impl Iterator<Item = Reply>) -> Fields {
     std::array::from_fn(|_| replies.next().and_then(Reply::into_bytes))
 }
 
-pub(crate) fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, SessionError> {
+pub(crate) fn array(what: &str, reply: Reply) -> Result<Vec<Reply>, OpError> {
     match reply {
         Reply::Array(a) => Ok(a),
         Reply::Nil => Ok(Vec::new()),
@@ -72,17 +72,17 @@ fn invocation(verb: &str, script: &str, keys: &[String], args: &[Vec<u8>]) -> Co
 }
 
 /// Whether Redis (one node of it, for a batch) did not know a script.
-fn is_noscript(e: &BackendError) -> bool {
-    matches!(e, BackendError::Server(m) if m.starts_with("NOSCRIPT"))
+fn is_noscript(e: &CommandError) -> bool {
+    matches!(e, CommandError::Server(m) if m.starts_with("NOSCRIPT"))
 }
 
 /// Runs a script by EVALSHA, loading it with EVAL when Redis does not know it yet.
 pub(crate) fn run(
-    backend: &mut impl Backend,
+    backend: &mut impl Environment,
     script: &Script,
     keys: &[String],
     args: Command,
-) -> Result<Reply, SessionError> {
+) -> Result<Reply, OpError> {
     // The common case sends the SHA; only a Redis that lost its script cache (restart,
     // SCRIPT FLUSH) costs a second command carrying the source.
     match backend.execute(invocation("EVALSHA", script.sha1(), keys, &args)) {
@@ -102,10 +102,10 @@ pub(crate) type ScriptCall = (Vec<String>, Command);
 /// script: the calls on other nodes may have run all the same (a pipeline is not atomic),
 /// uncounted, so only calls that change nothing may simply be made again by [`run`].
 pub(crate) fn run_pipelined(
-    backend: &mut impl Backend,
+    backend: &mut impl Environment,
     script: &Script,
     calls: &[ScriptCall],
-) -> Result<Option<Vec<Reply>>, SessionError> {
+) -> Result<Option<Vec<Reply>>, OpError> {
     let commands = calls
         .iter()
         .map(|(keys, args)| invocation("EVALSHA", script.sha1(), keys, args))
@@ -130,12 +130,12 @@ fn session_keys(keys: &Keys, app: &str, token: &str) -> Vec<String> {
 
 /// The session API over one namespace of one backend.
 #[derive(Debug)]
-pub struct SessionStore<'a, B> {
+pub struct SessionLogic<'a, B> {
     pub(crate) backend: B,
     pub(crate) layout: Cow<'a, Layout>,
 }
 
-impl<'a, B: Backend> SessionStore<'a, B> {
+impl<'a, B: Environment> SessionLogic<'a, B> {
     /// node's layout.
     pub fn new(backend: B, namespace: &str) -> Self {
         Self::with_layout(backend, Layout::node(namespace))
@@ -164,7 +164,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
     pub(crate) fn sessions(
         rows: impl Iterator<Item = Reply>,
         now: i64,
-    ) -> Result<Vec<Session>, SessionError> {
+    ) -> Result<Vec<Session>, OpError> {
         let mut rows = rows.peekable();
         let mut out = Vec::new();
         while rows.peek().is_some() {
@@ -184,7 +184,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         id: &str,
         ip: &str,
         options: &CreateOptions<'_>,
-    ) -> Result<String, SessionError> {
+    ) -> Result<String, OpError> {
         validate::app(app)?;
         validate::id(id)?;
         validate::ip(ip)?;
@@ -262,7 +262,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
     }
 
     /// Reads a session and records the activity, in one atomic script.
-    pub fn get(&mut self, app: &str, token: &str) -> Result<Option<Session>, SessionError> {
+    pub fn get(&mut self, app: &str, token: &str) -> Result<Option<Session>, OpError> {
         validate::app(app)?;
         validate::token(token)?;
         let Some(k) = self.token_keys(token) else {
@@ -287,7 +287,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         app: &str,
         token: &str,
         d: &DataInput,
-    ) -> Result<Option<Session>, SessionError> {
+    ) -> Result<Option<Session>, OpError> {
         validate::app(app)?;
         validate::token(token)?;
         data::validate_input(d)?;
@@ -331,13 +331,13 @@ impl<'a, B: Backend> SessionStore<'a, B> {
                 _ => return Err(unexpected("set", &(status, w))),
             }
         }
-        Err(SessionError::Store(format!(
+        Err(OpError::Store(format!(
             "set gave up after {MAX_SET_ATTEMPTS} concurrent changes of d"
         )))
     }
 
     /// Deletes a live session and its index entries; returns 1 or 0. Never touches `r`.
-    pub fn kill(&mut self, app: &str, token: &str) -> Result<u64, SessionError> {
+    pub fn kill(&mut self, app: &str, token: &str) -> Result<u64, OpError> {
         validate::app(app)?;
         validate::token(token)?;
         let Some(k) = self.token_keys(token) else {
@@ -351,7 +351,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
     /// Gives a live session a new token and kills the old one, in one atomic script:
     /// everything else stays (`la` too: rotating is not activity). `None` when the session
     /// is missing or expired.
-    pub fn rotate(&mut self, app: &str, token: &str) -> Result<Option<String>, SessionError> {
+    pub fn rotate(&mut self, app: &str, token: &str) -> Result<Option<String>, OpError> {
         validate::app(app)?;
         validate::token(token)?;
         let Some(shard) = self.layout.token_shard(token) else {
@@ -379,11 +379,11 @@ impl<'a, B: Backend> SessionStore<'a, B> {
                 other => return Err(unexpected("rotate", &other)),
             }
         }
-        Err(SessionError::Store("rotate drew three taken tokens".into()))
+        Err(OpError::Store("rotate drew three taken tokens".into()))
     }
 
     /// The live sessions of one user, all pages of [`Self::soid_page`].
-    pub fn soid(&mut self, app: &str, id: &str) -> Result<Vec<Session>, SessionError> {
+    pub fn soid(&mut self, app: &str, id: &str) -> Result<Vec<Session>, OpError> {
         let mut out = Vec::new();
         let mut cursor = None;
         loop {
@@ -403,7 +403,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         app: &str,
         id: &str,
         cursor: Option<&str>,
-    ) -> Result<Page, SessionError> {
+    ) -> Result<Page, OpError> {
         validate::app(app)?;
         validate::id(id)?;
         let cursor = page::soid_cursor(cursor)?;
@@ -416,7 +416,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
         let next = rows
             .next()
             .and_then(Reply::into_bytes)
-            .ok_or_else(|| SessionError::Store("unexpected reply to soid".into()))?;
+            .ok_or_else(|| OpError::Store("unexpected reply to soid".into()))?;
         let sessions = Self::sessions(rows, now)?;
         let next = (next != b"0").then(|| String::from_utf8_lossy(&next).into_owned());
         Ok(Page { sessions, next })
@@ -424,7 +424,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
 
     /// Deletes every session of one user, in atomic batches; returns how many. Sessions the
     /// user gets while it runs are deleted too, until the user's token set is empty.
-    pub fn killsoid(&mut self, app: &str, id: &str) -> Result<u64, SessionError> {
+    pub fn killsoid(&mut self, app: &str, id: &str) -> Result<u64, OpError> {
         validate::app(app)?;
         validate::id(id)?;
         let k = self.user_keys(id);
@@ -449,7 +449,7 @@ impl<'a, B: Backend> SessionStore<'a, B> {
     }
 
     /// `PONG` when Redis answers.
-    pub fn ping(&mut self) -> Result<String, SessionError> {
+    pub fn ping(&mut self) -> Result<String, OpError> {
         match self.backend.execute(command!["PING"]).map_err(store)? {
             Reply::Status(s) => Ok(s),
             other => Err(unexpected("ping", &other)),

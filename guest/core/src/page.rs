@@ -5,7 +5,7 @@
 //! ran, and one reply list that could outgrow an instance's memory. Now each script does a
 //! bounded slice and the caller loops; a page is what crosses the WIT.
 
-use crate::error::SessionError;
+use crate::error::OpError;
 use crate::session::Session;
 
 /// Rows one soapp page reads at most: a few milliseconds of Redis time.
@@ -26,8 +26,8 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-fn invalid_cursor() -> SessionError {
-    SessionError::format("cursor")
+fn invalid_cursor() -> OpError {
+    OpError::format("cursor")
 }
 
 /// soapp's cursor: the window's lowest score (fixed by the first page), then the score,
@@ -66,7 +66,7 @@ impl SoappCursor {
         }
     }
 
-    pub fn parse(cursor: &str, sharded: bool) -> Result<Self, SessionError> {
+    pub fn parse(cursor: &str, sharded: bool) -> Result<Self, OpError> {
         if sharded {
             let (shard, rest) = cursor.split_once(' ').ok_or_else(invalid_cursor)?;
             let shard = shard.parse().map_err(|_| invalid_cursor())?;
@@ -102,7 +102,7 @@ impl SoappCursor {
 }
 
 /// soid's cursor: SSCAN's, a decimal number ("0" is never passed back: it ends the scan).
-pub(crate) fn soid_cursor(cursor: Option<&str>) -> Result<&str, SessionError> {
+pub(crate) fn soid_cursor(cursor: Option<&str>) -> Result<&str, OpError> {
     match cursor {
         None => Ok("0"),
         Some(c) if !c.is_empty() && c.len() <= 20 && c.bytes().all(|b| b.is_ascii_digit()) => Ok(c),

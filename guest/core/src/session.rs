@@ -1,7 +1,7 @@
 //! A session as node returns it, made from its hash fields (node's `_prepareSession`).
 
 use crate::data::{Data, DataInput, StoredData};
-use crate::error::SessionError;
+use crate::error::OpError;
 use serde_json::Value;
 
 /// A live session.
@@ -91,7 +91,7 @@ fn counter(field: &Option<Vec<u8>>) -> u64 {
 /// timestamps, or has expired (`ttl < idle`, or past its max-age deadline `exp`; expired
 /// sessions stay until wipe or kill).
 /// The scripts in [`crate::scripts`] apply the same rule, so the guest and Redis agree.
-pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, SessionError> {
+pub fn prepare(fields: &Fields, now: i64) -> Result<Option<Prepared>, OpError> {
     let [id, r, w, ttl, d, la, ip, no_resave, exp] = fields;
     let (Some(id), Some(ttl), Some(la)) = (id, number(ttl), number(la)) else {
         return Ok(None);
@@ -132,7 +132,7 @@ pub struct Merge {
 }
 
 /// Plans `set`'s write: `None` when the session is missing or expired.
-pub fn merge(fields: &Fields, now: i64, d: &DataInput) -> Result<Option<Merge>, SessionError> {
+pub fn merge(fields: &Fields, now: i64, d: &DataInput) -> Result<Option<Merge>, OpError> {
     let Some(mut read) = prepare(fields, now)? else {
         return Ok(None);
     };

@@ -5,7 +5,7 @@
 //! rule is implemented directly instead. Lengths are counted in UTF-16 code units, as JS
 //! regular expressions without the `u` flag count them.
 
-use crate::error::SessionError;
+use crate::error::OpError;
 
 /// The ttl used when `create` is given none (or node's falsy 0).
 pub const DEFAULT_TTL: i64 = 7200;
@@ -23,28 +23,28 @@ fn is_line_terminator(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
 }
 
-fn present<'a>(item: &str, value: &'a str) -> Result<&'a str, SessionError> {
+fn present<'a>(item: &str, value: &'a str) -> Result<&'a str, OpError> {
     if value.is_empty() {
-        Err(SessionError::missing(item))
+        Err(OpError::missing(item))
     } else {
         Ok(value)
     }
 }
 
 /// `1..=max` UTF-16 code units and no line terminator: node's `/^.{1,max}$/`.
-fn single_line(item: &str, value: &str, max: usize) -> Result<(), SessionError> {
+fn single_line(item: &str, value: &str, max: usize) -> Result<(), OpError> {
     let mut units = 0;
     for c in present(item, value)?.chars() {
         units += c.len_utf16();
         if is_line_terminator(c) || units > max {
-            return Err(SessionError::format(item));
+            return Err(OpError::format(item));
         }
     }
     Ok(())
 }
 
 /// An application name: 3 to 20 of `[A-Za-z0-9_-]`.
-pub fn app(value: &str) -> Result<(), SessionError> {
+pub fn app(value: &str) -> Result<(), OpError> {
     let ok = (3..=20).contains(&present("app", value)?.len())
         && value
             .bytes()
@@ -52,71 +52,71 @@ pub fn app(value: &str) -> Result<(), SessionError> {
     if ok {
         Ok(())
     } else {
-        Err(SessionError::format("app"))
+        Err(OpError::format("app"))
     }
 }
 
 /// A user id: 1 to 128 characters, no line terminator. `:`, `@` and any UTF-8 are fine.
-pub fn id(value: &str) -> Result<(), SessionError> {
+pub fn id(value: &str) -> Result<(), OpError> {
     single_line("id", value, MAX_ID_LEN)
 }
 
 /// A client address: 1 to 39 characters, no line terminator (IPv6 and `::ffff:` forms fit).
-pub fn ip(value: &str) -> Result<(), SessionError> {
+pub fn ip(value: &str) -> Result<(), OpError> {
     single_line("ip", value, MAX_IP_LEN)
 }
 
 /// A token: exactly 64 of `[A-Za-z0-9]`.
-pub fn token(value: &str) -> Result<(), SessionError> {
+pub fn token(value: &str) -> Result<(), OpError> {
     let ok = present("token", value)?.len() == TOKEN_LEN
         && value.bytes().all(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())
     } else {
-        Err(SessionError::format("token"))
+        Err(OpError::format("token"))
     }
 }
 
 /// A session timeout: absent or 0 means [`DEFAULT_TTL`] (node's falsy default), otherwise
 /// at least 10 seconds. No upper bound, as in node.
-pub fn ttl(value: Option<i64>) -> Result<i64, SessionError> {
+pub fn ttl(value: Option<i64>) -> Result<i64, OpError> {
     match value {
         None | Some(0) => Ok(DEFAULT_TTL),
         Some(t) if t >= MIN_SECONDS => Ok(t),
-        Some(_) => Err(SessionError::InvalidValue(
+        Some(_) => Err(OpError::InvalidValue(
             "ttl must be a positive integer >= 10".into(),
         )),
     }
 }
 
 /// `create`'s absolute lifetime: at least 10 seconds when given.
-pub fn max_age(value: Option<i64>) -> Result<Option<i64>, SessionError> {
+pub fn max_age(value: Option<i64>) -> Result<Option<i64>, OpError> {
     match value {
         None => Ok(None),
         Some(t) if t >= MIN_SECONDS => Ok(Some(t)),
-        Some(_) => Err(SessionError::InvalidValue(
+        Some(_) => Err(OpError::InvalidValue(
             "max_age must be a positive integer >= 10".into(),
         )),
     }
 }
 
 /// `create`'s cap on a user's live sessions: at least 1 when given.
-pub fn max_per_user(value: Option<i64>) -> Result<Option<i64>, SessionError> {
+pub fn max_per_user(value: Option<i64>) -> Result<Option<i64>, OpError> {
     match value {
         None => Ok(None),
         Some(n) if n >= 1 => Ok(Some(n)),
-        Some(_) => Err(SessionError::InvalidValue(
+        Some(_) => Err(OpError::InvalidValue(
             "max_per_user must be a positive integer >= 1".into(),
         )),
     }
 }
 
 /// The window of `activity` and `soapp`, at least 10 seconds.
-pub fn delta_time(value: i64) -> Result<i64, SessionError> {
+pub fn delta_time(value: i64) -> Result<i64, OpError> {
     if value >= MIN_SECONDS {
         Ok(value)
     } else {
-        Err(SessionError::InvalidValue(
+        Err(OpError::InvalidValue(
             "deltaTime must be a positive integer >= 10".into(),
         ))
     }
@@ -126,7 +126,7 @@ pub fn delta_time(value: i64) -> Result<i64, SessionError> {
 mod tests {
     use super::*;
 
-    fn message<T: std::fmt::Debug>(r: Result<T, SessionError>) -> (String, &'static str) {
+    fn message<T: std::fmt::Debug>(r: Result<T, OpError>) -> (String, &'static str) {
         let e = r.unwrap_err();
         (e.message().to_owned(), e.name())
     }

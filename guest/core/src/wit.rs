@@ -9,7 +9,7 @@
 //! tests.
 
 /// Implements `From` both ways between this crate's [`DataValue`](crate::DataValue),
-/// [`Session`](crate::Session) and [`SessionError`](crate::SessionError) and the
+/// [`Session`](crate::Session) and [`OpError`](crate::OpError) and the
 /// same-named `DataValue`, `Session` and `Error` of the module `$wit`, which must be in
 /// scope at the call:
 ///
@@ -37,7 +37,7 @@ macro_rules! wit_conversions {
             Boolean
         );
         $crate::convert_variants!(
-            $crate::SessionError,
+            $crate::OpError,
             $wit::Error,
             MissingParameter,
             InvalidFormat,
@@ -47,7 +47,7 @@ macro_rules! wit_conversions {
         );
         $crate::convert_variants!(
             $wit::Error,
-            $crate::SessionError,
+            $crate::OpError,
             MissingParameter,
             InvalidFormat,
             InvalidValue,
@@ -62,7 +62,7 @@ macro_rules! wit_conversions {
 }
 
 /// `From<$from> for $to` for two enums whose listed variants have the same names, each with
-/// one field convertible with `Into` (e.g. the host's `SessionError` into this crate's).
+/// one field convertible with `Into` (e.g. the host's `OpError` into this crate's).
 #[macro_export]
 macro_rules! convert_variants {
     ($from:ty, $to:ty, $($variant:ident),+) => {
