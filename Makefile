@@ -22,7 +22,6 @@ lint:   ## formatting, clippy (host and guest), no module import cycles
 	    rest/src fronts/http/src plugs/spin/src cli/src test-crates/spin-host/src test-crates/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
-	cargo clippy --release -p redis-sessions-spin-host --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
 	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
 
