@@ -26,7 +26,7 @@ lint:   ## formatting, clippy (host and guest), no module import cycles
 	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
-	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest
+	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest --target-dir target/wasm-guest
 
 wasm:   ## target/wasm/: the session component, its compositions with the HTTP front and the sockets or the Spin plug, the WIT package
 	scripts/build-wasm

@@ -88,8 +88,8 @@ echo "== build and compose"
 # Every component in one build (the probe among them), so `make wasm` after this one
 # finds them all built.
 scripts/build-wasm >/dev/null
-plug="$target/wasm32-wasip2/guest/redis_sessions_plug_sockets.wasm"
-probe="$target/wasm32-wasip2/guest/redis-sessions-plug-probe.wasm"
+plug="$target/wasm-guest/wasm32-wasip2/guest/redis_sessions_plug_sockets.wasm"
+probe="$target/wasm-guest/wasm32-wasip2/guest/redis-sessions-plug-probe.wasm"
 composed="$work/composed.wasm"
 "$WAC" plug "$probe" --plug "$plug" -o "$composed"
 echo "plug $(wc -c <"$plug") B, probe $(wc -c <"$probe") B, composed $(wc -c <"$composed") B"

@@ -31,7 +31,6 @@ pub(crate) enum Entry {
 
 impl Entry {
     /// The name TYPE prints.
-    #[cfg(feature = "inspect")]
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Entry::Hash(_) => "hash",
@@ -289,7 +288,6 @@ impl Keyspace {
     typed!(zset, ZSet, ZSet);
     typed!(mut zset_mut, ZSet, ZSet);
 
-    #[cfg(feature = "inspect")]
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
         self.map.get(key)
     }
@@ -298,7 +296,6 @@ impl Keyspace {
         self.map.contains_key(key)
     }
 
-    #[cfg(feature = "inspect")]
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Vec<u8>> {
         self.map.keys()
     }

@@ -22,8 +22,8 @@
 //!   errors come back in place, as in EXEC's reply. MULTI, EXEC, DISCARD and WATCH are not
 //!   commands of `execute`.
 //! - [`MemoryStore::pipeline`]: several commands, each on its own (not atomic).
-//! - With the `inspect` feature (off by default), `MemoryStore::inspect`: read-only
-//!   commands to look at the data, for tests and debugging; no component reaches it.
+//! - [`MemoryStore::inspect`], read-only commands to look at the data, for tests and
+//!   debugging; no component reaches it.
 //!
 //! The store is `Send + Sync`: one mutex serialises commands, scripts and transactions, which
 //! is Redis' atomicity.
@@ -102,7 +102,6 @@
 //! scripting the table's `redis.call` entry); this file is the public facade.
 
 mod commands;
-#[cfg(feature = "inspect")]
 mod glob;
 mod keyspace;
 mod numbers;
@@ -112,7 +111,6 @@ mod scripting;
 mod server;
 
 pub use commands::COMMANDS;
-#[cfg(feature = "inspect")]
 pub use commands::INSPECT_COMMANDS;
 use persist::Durable;
 pub use persist::{Opened, SnapshotError};
@@ -228,7 +226,6 @@ impl MemoryStore {
     /// to look at the data. For tests and debugging; not reachable from a component,
     /// whose commands go through [`execute`](Self::execute). Anything else is
     /// `ERR unknown command`.
-    #[cfg(feature = "inspect")]
     pub fn inspect(&self, command: &[Vec<u8>]) -> Result<Value, ServerError> {
         self.lock().inspect(command)
     }

@@ -67,7 +67,6 @@ impl Server {
             .collect())
     }
 
-    #[cfg(feature = "inspect")]
     pub(crate) fn inspect(&self, args: &[Vec<u8>]) -> Reply {
         commands::inspect(&self.db, args)
     }

@@ -8,6 +8,7 @@
 //! - [`cluster::RedisCluster`]: a local Redis Cluster of one test (3 masters, 3 replicas).
 //! - [`Resp`]: a blocking RESP2 client that keeps every reply exactly as sent (status vs
 //!   bulk, error texts, errors nested in arrays), for comparing replies byte for byte.
+//! - [`http::call_json`]: one request to the JSON API, its status and parsed body.
 //!
 //! ```no_run
 //! use test_support::{RedisServer, Reply, cmd};
@@ -33,6 +34,7 @@ use tempfile::TempDir;
 // Not re-exported: `cluster` builds on this module's items, and a re-export would make the
 // two modules import each other.
 pub mod cluster;
+pub mod http;
 
 /// How long a server or a spawned binary gets to come up.
 const STARTUP: Duration = Duration::from_secs(10);

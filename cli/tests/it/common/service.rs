@@ -89,28 +89,8 @@ impl Service {
         path: &str,
         body: Option<&str>,
     ) -> (StatusCode, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/json; charset=utf-8",
-            "{path}"
-        );
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let url = format!("{}{path}", self.base);
+        test_support::http::call_json(&self.client, key, method, &url, body).await
     }
 
     pub async fn ok(&self, method: &str, path: &str, body: Option<&str>) -> Value {

@@ -7,7 +7,6 @@
 //! this module and the scripting one never import each other.
 
 mod hashes;
-#[cfg(feature = "inspect")]
 mod inspect;
 mod keys;
 mod sets;
@@ -119,7 +118,6 @@ static TABLE: &[Spec] = &[
 
 /// What `MemoryStore::inspect` answers: read-only commands, those of the table and the
 /// ones tests read the layout with.
-#[cfg(feature = "inspect")]
 pub const INSPECT_COMMANDS: &[&str] = &[
     "EXISTS",
     "HGET",
@@ -137,7 +135,6 @@ pub const INSPECT_COMMANDS: &[&str] = &[
     "ZSCORE",
 ];
 
-#[cfg(feature = "inspect")]
 static INSPECT_TABLE: &[Spec] = &[
     read("exists", -2, keys::exists),
     read("hget", 3, inspect::hget),
@@ -256,7 +253,6 @@ pub(crate) fn call_from_script(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
 
 /// Runs a command of [`INSPECT_COMMANDS`] for `MemoryStore::inspect`: it only gets
 /// `&Keyspace`, so nothing it runs can change the data.
-#[cfg(feature = "inspect")]
 pub(crate) fn inspect(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let spec = resolve_in(INSPECT_TABLE, args).map_err(|r| r.client_error(args))?;
     match spec.handler {
@@ -282,7 +278,6 @@ mod tests {
         assert_eq!(names(TABLE), COMMANDS);
     }
 
-    #[cfg(feature = "inspect")]
     #[test]
     fn inspect_commands_lists_its_table_and_only_reads() {
         assert_eq!(names(INSPECT_TABLE), INSPECT_COMMANDS);
