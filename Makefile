@@ -1,5 +1,5 @@
 # The commands people and CI share.
-.PHONY: setup build test interop lint guest wasm wit test-runtimes npm test-npm
+.PHONY: setup build test interop lint guest wasm wit test-runtimes test-spin npm test-npm
 
 setup:   ## the wasm32-wasip2 target and redis-server, when missing
 	scripts/setup
@@ -19,11 +19,12 @@ lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
 	scripts/check-markdown
 	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
-	    rest/src fronts/http/src plugs/spin/src cli/src test-crates/spin-host/src test-crates/support/src; do \
+	    rest/src fronts/http/src fronts/wasi-http/src plugs/spin/src plugs/spin-redis/src bundles/spin/src cli/src test-crates/spin-host/src test-crates/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
-	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front --target wasm32-wasip2 --profile guest -- -D warnings
+	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front \
+	  -p redis-sessions-wasi-http -p redis-sessions-spin-redis -p redis-sessions-bundle-spin --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest --target-dir target/wasm-guest
@@ -37,6 +38,9 @@ wit:   ## only the WIT as a binary package: target/wasm/redis-sessions-wit.wasm
 
 test-runtimes: setup   ## the HTTP suite against `wasmtime serve` and the Spin-semantics host of the compositions (installs wasmtime 49 + wac)
 	scripts/test-runtimes
+
+test-spin: setup   ## the Spin composition under real Spin: `make test-spin SPIN=path/to/spin` (scripts/build-spin builds one)
+	scripts/test-spin "$(SPIN)"
 
 npm:   ## js/: the npm package redis-sessions-wasm (the session component transpiled by jco), packed into target/npm/
 	js/build

@@ -10,7 +10,8 @@
 //! 3. [`Route::call`] parses the query and the body into a [`Call`] (node's `d` checks and
 //!    messages, `parseInt` numbers);
 //! 4. the caller runs the call on its session store, mapping its result into an
-//!    [`Outcome`] or a [`Failure`];
+//!    [`Outcome`] or a [`Failure`] ([`run`] runs it on a [`SessionLogic`](redis_sessions_core::SessionLogic)
+//!    in the same process);
 //! 5. [`answer`] renders it: a status and a body, always of type [`CONTENT_TYPE`].
 //!
 //! ```
@@ -28,9 +29,11 @@ mod answer;
 mod data;
 mod query;
 mod route;
+mod run;
 
 pub use answer::{Answer, ApiError, CONTENT_TYPE, Failure, Outcome, answer};
 pub use data::input_from_json;
 /// The session logic's types, in which calls and outcomes are given.
 pub use redis_sessions_core::{Data, DataInput, DataValue, OpError, Session};
 pub use route::{BODY_LIMIT, Call, Create, Route, not_found, route};
+pub use run::{failure, run};

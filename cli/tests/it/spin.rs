@@ -106,3 +106,12 @@ async fn an_unreachable_redis_is_503_naming_the_address_without_the_password() {
     let allowed = format!("redis://{address}");
     unavailable_with_password("3.4", &address, &allowed, "cannot connect").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the Spin test host and the composed component: scripts/test-runtimes"]
+async fn a_burst_of_512_connections_gets_no_error() {
+    let server = RedisServer::start();
+    let served = on("3.5")(&server);
+    let burst = runtime::burst(&served.svc, 512).await;
+    assert_eq!(burst.failed, 0, "{burst}");
+}

@@ -51,17 +51,6 @@ crate::runtime_suite!(
     on
 );
 
-/// The `redis-sessions` CLI on the same Redis.
-fn cli(server: &RedisServer, args: &[&str]) -> serde_json::Value {
-    let out = common::succeeds(
-        common::cli()
-            .args(args)
-            .env("REDIS_URL", server.url())
-            .env_remove("RS_NAMESPACE"),
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[tokio::test]
 #[ignore = "needs wasmtime and the composed component: scripts/test-runtimes"]
 async fn sessions_cross_between_wasmtime_serve_and_the_cli() {
@@ -76,7 +65,7 @@ async fn sessions_cross_between_wasmtime_serve_and_the_cli() {
         )
         .await,
     );
-    let read = cli(&server, &["get", "myapp", &from_http]);
+    let read = runtime::cli_json(&server, &["get", "myapp", &from_http]);
     assert_eq!(
         (read["id"].clone(), read["ip"].clone(), read["d"].clone()),
         (
@@ -86,7 +75,7 @@ async fn sessions_cross_between_wasmtime_serve_and_the_cli() {
         )
     );
 
-    let from_cli = token(&cli(
+    let from_cli = token(&runtime::cli_json(
         &server,
         &["create", "myapp", "user2", "::1", "--d", r#"{"k":true}"#],
     ));
@@ -96,7 +85,7 @@ async fn sessions_cross_between_wasmtime_serve_and_the_cli() {
         (json!("user2"), json!(1), json!({"k": true}))
     );
     assert_eq!(
-        cli(&server, &["activity", "myapp", "--dt", "600"]),
+        runtime::cli_json(&server, &["activity", "myapp", "--dt", "600"]),
         json!({"activity": 2})
     );
 }

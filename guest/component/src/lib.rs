@@ -72,16 +72,7 @@ impl core::Environment for Imports {
     }
 
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), CommandError> {
-        let bytes = random::get_random_bytes(buf.len() as u64);
-        if bytes.len() != buf.len() {
-            return Err(CommandError::Server(format!(
-                "wasi:random gave {} bytes for {}",
-                bytes.len(),
-                buf.len()
-            )));
-        }
-        buf.copy_from_slice(&bytes);
-        Ok(())
+        core::fill_from(buf, &random::get_random_bytes(buf.len() as u64))
     }
 }
 

@@ -52,6 +52,20 @@ pub trait Environment {
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), CommandError>;
 }
 
+/// Copies `bytes`, what a runtime's random source gave for `buf`, into `buf`; fewer or more
+/// bytes than asked for is an error (the WASI `get-random-bytes` contract broken).
+pub fn fill_from(buf: &mut [u8], bytes: &[u8]) -> Result<(), CommandError> {
+    if bytes.len() != buf.len() {
+        return Err(CommandError::Server(format!(
+            "wasi:random gave {} bytes for {}",
+            bytes.len(),
+            buf.len()
+        )));
+    }
+    buf.copy_from_slice(bytes);
+    Ok(())
+}
+
 /// Something that can be a command argument.
 pub trait Arg {
     fn into_arg(self) -> Vec<u8>;

@@ -25,7 +25,7 @@ pub mod validate;
 mod wit;
 
 pub use data::{Data, DataInput, DataValue};
-pub use environment::{Command, CommandError, Environment, Reply};
+pub use environment::{Command, CommandError, Environment, Reply, fill_from};
 pub use error::OpError;
 pub use ops::{CreateOptions, SessionLogic};
 pub use page::Page;

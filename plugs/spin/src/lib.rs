@@ -1,150 +1,35 @@
 //! The Spin plug: a component that exports the `redis` capability (and the `config`
-//! namespace) of `redis-sessions:redis` over Spin's `fermyon:spin/redis@2.0.0`, configured
-//! through Spin variables:
-//! - `redis_url`: `redis://[[user]:password@]host[:port][/db]` or `rediss://...` (required;
-//!   the host must be in the component's `allowed_outbound_hosts`);
-//! - `namespace`: the key prefix, `rs` when unset or empty.
-//!
-//! Spin's `execute` flattens nested array replies and, before Spin 3.5, drops nil and `OK`
-//! elements; it has no pipeline or transaction. So the plug never reads Spin's reply shapes:
-//! every command, script and transaction runs inside a Lua script that returns the RESP2
-//! encoding of the real reply as one bulk string ([`redis_sessions_resp::lua`]).
-//!
-//! The connection (`connection.open`) is made at the first call, kept in the instance, and
-//! dropped after a failure so the next call opens a new one. Errors of a command or script
-//! come back inside the encoding and are `server` errors; an error of the wrapping call
-//! itself (Spin's `other`: the connection broke, Redis is loading or busy) is `unavailable`,
-//! naming the address, never the password.
+//! namespace) of `redis-sessions:redis` over Spin's Redis and Spin variables
+//! (`redis-sessions-spin-redis`, which says how). Composed with the session component and
+//! the HTTP front (`scripts/build-wasm`), it shows the parts plugging together on Spin; the
+//! Spin bundle (`bundles/spin`) is the same code as one component.
 
 #![expect(
     unsafe_code,
-    reason = "wit-bindgen's generated bindings and export! contain unsafe"
+    reason = "wit-bindgen's generated export bindings and export! contain unsafe"
 )]
 
-use redis_sessions_resp::lua::{Failure, Runner, Scripted};
-use redis_sessions_resp::{Command, Error, Settings, export_redis};
+use redis_sessions_resp::export_redis;
 
-// The world is in wit/world.wit, Spin's interfaces in wit/deps/spin, the capability in the
-// workspace's wit/deps/redis. They are other packages': generate them here.
-wit_bindgen::generate!({ world: "redis-sessions:plug-spin/plug", path: ["../../wit", "wit"], generate_all });
+// The capability's package is in the workspace's wit/deps/redis; Spin's imports come with
+// redis-sessions-spin-redis' bindings.
+wit_bindgen::generate!({
+    inline: r#"
+        package redis-sessions:plug-spin@0.1.0;
 
-use fermyon::spin::redis as spin;
-use fermyon::spin::variables;
-
-/// The Spin variable holding the Redis URL, and the one holding the namespace.
-const URL_VARIABLE: &str = "redis_url";
-const NAMESPACE_VARIABLE: &str = "namespace";
-
-/// A variable's value; `None` when the component has no such variable.
-fn variable(name: &str) -> Result<Option<String>, String> {
-    match variables::get(name) {
-        Ok(value) => Ok(Some(value)),
-        Err(variables::Error::Undefined(_)) => Ok(None),
-        Err(
-            variables::Error::InvalidName(m)
-            | variables::Error::Provider(m)
-            | variables::Error::Other(m),
-        ) => Err(format!("cannot read Spin variable `{name}`: {m}")),
-    }
-}
-
-/// An open connection and what messages may say of it.
-struct Open {
-    connection: spin::Connection,
-    settings: Settings,
-}
-
-/// Spin's `execute` as the [`Runner`] of the Lua wrappers.
-#[derive(Default)]
-struct Spin {
-    open: Option<Open>,
-}
-
-impl Spin {
-    /// The kept connection, or a new one from `redis_url` (read at every connect, so a
-    /// corrected variable is picked up without a new instance).
-    fn connection(&mut self) -> Result<&Open, Error> {
-        if let Some(ref open) = self.open {
-            return Ok(open);
+        world plug {
+            export redis-sessions:redis/redis@0.1.0;
+            export redis-sessions:redis/config@0.1.0;
         }
-        let url = variable(URL_VARIABLE)
-            .map_err(Error::Unavailable)?
-            .ok_or_else(|| {
-                Error::Unavailable(format!("Spin variable `{URL_VARIABLE}` is not set"))
-            })?;
-        let settings = Settings::parse_runtime_url(&url).map_err(Error::Unavailable)?;
-        let address = settings.address();
-        let connection = spin::Connection::open(&url).map_err(|e| {
-            Error::Unavailable(match e {
-                spin::Error::InvalidAddress => format!(
-                    "Spin refused Redis at {address}: not in allowed_outbound_hosts, or not a valid address"
-                ),
-                spin::Error::TooManyConnections => {
-                    format!("Spin refused Redis at {address}: too many connections")
-                }
-                spin::Error::TypeError => format!("cannot connect to Redis at {address}"),
-                spin::Error::Other(m) => format!(
-                    "cannot connect to Redis at {address}: {}",
-                    settings.redact(&m)
-                ),
-            })
-        })?;
-        Ok(self.open.insert(Open {
-            connection,
-            settings,
-        }))
-    }
-}
-
-impl Runner for Spin {
-    fn run(&mut self, command: Command) -> Result<Vec<u8>, Failure> {
-        let open = self.connection().map_err(Failure::Error)?;
-        let mut args = command.into_iter();
-        let name = String::from_utf8_lossy(&args.next().unwrap_or_default()).into_owned();
-        let params: Vec<spin::RedisParameter> = args.map(spin::RedisParameter::Binary).collect();
-        match open.connection.execute(&name, &params) {
-            // The wrappers return one bulk string: every Spin version passes it unchanged.
-            Ok(results) => match <[_; 1]>::try_from(results) {
-                Ok([spin::RedisResult::Binary(bytes)]) => Ok(bytes),
-                Ok([other]) => Err(Failure::Error(Error::UnsupportedReply(format!(
-                    "Spin's execute returned {other:?} for a script returning a bulk string"
-                )))),
-                Err(results) => Err(Failure::Error(Error::UnsupportedReply(format!(
-                    "Spin's execute returned {} values for a script returning one",
-                    results.len()
-                )))),
-            },
-            // Spin passes Redis' error as text, in its Redis client's words: NOSCRIPT can
-            // only be recognized by its name.
-            Err(spin::Error::Other(m)) if m.contains("NOSCRIPT") || m.contains("NoScript") => {
-                Err(Failure::NoScript)
-            }
-            Err(e) => {
-                let message = format!(
-                    "Redis at {} failed through Spin: {}",
-                    open.settings.address(),
-                    open.settings.redact(&spin_error(e))
-                );
-                self.open = None;
-                Err(Failure::Error(Error::Unavailable(message)))
-            }
-        }
-    }
-}
-
-fn spin_error(e: spin::Error) -> String {
-    match e {
-        spin::Error::InvalidAddress => "invalid address".into(),
-        spin::Error::TooManyConnections => "too many connections".into(),
-        spin::Error::TypeError => "type error".into(),
-        spin::Error::Other(m) => m,
-    }
-}
+    "#,
+    path: "../../wit",
+    generate_all,
+});
 
 export_redis! {
     plug: Plug,
-    capability: Scripted<Spin> = Scripted::new(Spin::default()),
-    namespace: variable(NAMESPACE_VARIABLE),
+    capability: redis_sessions_spin_redis::Capability = redis_sessions_spin_redis::capability(),
+    namespace: redis_sessions_spin_redis::namespace(),
 }
 
 export!(Plug);

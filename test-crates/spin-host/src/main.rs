@@ -1,5 +1,5 @@
-//! A test host with Spin's semantics, for the Spin plug where Spin itself cannot be
-//! installed: it serves `wasi:http/incoming-handler` of a component (one new instance per
+//! A test host with Spin's semantics, for CI, which cannot afford to build Spin
+//! (`scripts/test-spin` runs real Spin): it serves `wasi:http/incoming-handler` of a component (one new instance per
 //! request, as Spin does) and gives it what Spin 3 gives an HTTP component that the plug
 //! needs, over a real Redis:
 //!
@@ -10,7 +10,8 @@
 //!   redis-rs client; `open` refused with `invalid-address` unless the URL matches an
 //!   `--allowed-outbound-host` (Spin's `allowed_outbound_hosts`, `*` for any host or port);
 //! - `fermyon:spin/variables@2.0.0` `get`, from `--variable name=value`;
-//! - WASI 0.2 (CLI imports, clocks, random) and `wasi:http`.
+//! - WASI 0.2 (CLI imports, clocks, random) and `wasi:http`;
+//! - Spin's instance limits (its pooling allocator's defaults, [`limits`]).
 //!
 //! Not modeled: the manifest, triggers other than HTTP, routes (every path goes to the
 //! component), the typed Redis calls (`get`, `set`, ...: they answer `other`), connection
@@ -21,6 +22,7 @@
 //!   --allowed-outbound-host redis://127.0.0.1:6379
 //!   --variable redis_url=redis://127.0.0.1:6379 target/wasm/redis-sessions-spin.wasm`
 
+mod limits;
 mod spin;
 
 use clap::Parser;
@@ -32,7 +34,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context;
-use wasmtime::{Engine, Result, Store, bail, format_err};
+use wasmtime::{Result, Store, bail, format_err};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -153,7 +155,7 @@ async fn main() -> Result<()> {
         allowed: args.allowed,
         variables: args.variables.into_iter().collect::<HashMap<_, _>>(),
     });
-    let engine = Engine::default();
+    let engine = limits::engine()?;
     let component = Component::from_file(&engine, &args.component)
         .with_context(|| format!("cannot load {}", args.component.display()))?;
     let mut linker = Linker::new(&engine);

@@ -1,7 +1,7 @@
 //! `fermyon:spin/redis@2.0.0` and `fermyon:spin/variables@2.0.0` as Spin 3 serves them
 //! (Spin's `crates/factor-outbound-redis/src/host.rs` and `crates/factor-variables`).
 
-use redis::Value;
+use redis::{AsyncConnectionConfig, Value};
 use std::collections::HashMap;
 use url::Url;
 use wasmtime::component::{HasData, Resource, ResourceTable};
@@ -15,7 +15,7 @@ wasmtime::component::bindgen!({
             import fermyon:spin/variables@2.0.0;
         }
     "#,
-    path: "../../plugs/spin/wit/deps/spin",
+    path: "../../plugs/spin-redis/wit/deps/spin",
     world: "redis-sessions:spin-host/spin",
     imports: { default: async },
     with: { "fermyon:spin/redis.connection": Connection },
@@ -120,8 +120,14 @@ impl spin_redis::HostConnection for SpinCtx<'_> {
             return Err(Error::InvalidAddress);
         }
         let client = redis::Client::open(address.as_str()).map_err(|_| Error::InvalidAddress)?;
+        // Spin's redis-rs (0.32) waits for a connection and for replies without a limit;
+        // this one's (1.x) gives up after 1 s and 500 ms by default, and a burst on a busy
+        // machine got 503s from that alone.
+        let unbounded = AsyncConnectionConfig::new()
+            .set_connection_timeout(None)
+            .set_response_timeout(None);
         let connection = client
-            .get_multiplexed_async_connection()
+            .get_multiplexed_async_connection_with_config(&unbounded)
             .await
             .map_err(other)?;
         self.table

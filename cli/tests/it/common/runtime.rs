@@ -35,6 +35,17 @@ pub fn serve(command: &mut Command, port: u16) -> Served {
     }
 }
 
+/// The `redis-sessions` CLI on `server`, in node's namespace: its JSON output.
+pub fn cli_json(server: &RedisServer, args: &[&str]) -> serde_json::Value {
+    let out = super::succeeds(
+        super::cli()
+            .args(args)
+            .env("REDIS_URL", server.url())
+            .env_remove("RS_NAMESPACE"),
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The shared suite (`common/suite.rs`) as `#[ignore]`d tests, each on its own
 /// redis-server and runtime: `$serve` makes a [`Served`] from `&RedisServer`.
 #[macro_export]
@@ -101,4 +112,67 @@ pub async fn redis_going_away_answers_503_naming_the_address_and_serving_resumes
     server.restart();
     assert_eq!(svc.ok("GET", "/ping", None).await, json!("PONG"));
     svc.ok("PUT", "/myapp/create/u?ip=1", None).await;
+}
+
+/// What a burst got: how many requests, how many failed, and the first failures.
+pub struct Burst {
+    pub sent: usize,
+    pub failed: usize,
+    pub samples: Vec<String>,
+}
+
+impl std::fmt::Display for Burst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {} failed", self.failed, self.sent)?;
+        for sample in &self.samples {
+            write!(f, "\n  {sample}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `connections` clients at once, each on a connection of its own, each reading the same
+/// session: a request fails on anything but 200 with the session (a refused or reset
+/// connection, a 5xx, a timeout).
+pub async fn burst(svc: &Service, connections: usize) -> Burst {
+    let created = svc.ok("PUT", "/myapp/create/burst?ip=1", None).await;
+    let url = format!(
+        "{}/myapp/get/{}",
+        svc.base,
+        created["token"].as_str().unwrap()
+    );
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(connections));
+    let requests: Vec<_> = (0..connections)
+        .map(|_| {
+            let (url, barrier) = (url.clone(), barrier.clone());
+            tokio::spawn(async move {
+                // A client each: no connection is shared or reused.
+                let client = reqwest::Client::builder()
+                    .pool_max_idle_per_host(0)
+                    .timeout(Duration::from_secs(60))
+                    .build()
+                    .unwrap();
+                barrier.wait().await;
+                let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                let status = response.status();
+                let body = response.text().await.map_err(|e| e.to_string())?;
+                if status == StatusCode::OK && body.contains("\"id\":\"burst\"") {
+                    Ok(())
+                } else {
+                    Err(format!("{status}: {body}"))
+                }
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for request in requests {
+        if let Err(e) = request.await.unwrap() {
+            errors.push(e);
+        }
+    }
+    Burst {
+        sent: connections,
+        failed: errors.len(),
+        samples: errors.into_iter().take(5).collect(),
+    }
 }
