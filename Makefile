@@ -19,12 +19,14 @@ lint:   ## formatting, clippy (host and guest), no module import cycles
 	cargo fmt --all -- --check
 	scripts/check-markdown
 	for src in guest/core/src guest/component/src host/src host/memory/src bench/src plugs/resp/src \
-	    rest/src fronts/http/src fronts/wasi-http/src plugs/spin/src plugs/spin-redis/src bundles/spin/src cli/src test-crates/spin-host/src test-crates/support/src; do \
+	    rest/src fronts/http/src fronts/wasi-http/src plugs/spin/src plugs/spin-redis/src plugs/sockets-redis/src \
+	    bundles/direct/src bundles/spin/src bundles/sockets/src cli/src test-crates/spin-host/src test-crates/support/src; do \
 	  scripts/check-module-cycles $$src || exit 1; done
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy -p redis-sessions-guest -p hostile-component -p redis-sessions-plug-sockets \
 	  -p redis-sessions-plug-probe -p redis-sessions-plug-spin -p redis-sessions-http-front \
-	  -p redis-sessions-wasi-http -p redis-sessions-spin-redis -p redis-sessions-bundle-spin --target wasm32-wasip2 --profile guest -- -D warnings
+	  -p redis-sessions-wasi-http -p redis-sessions-spin-redis -p redis-sessions-bundle-spin \
+	  -p redis-sessions-sockets-redis -p redis-sessions-direct -p redis-sessions-bundle-sockets --target wasm32-wasip2 --profile guest -- -D warnings
 
 guest:   ## the component alone
 	cargo build -p redis-sessions-guest --target wasm32-wasip2 --profile guest --target-dir target/wasm-guest

@@ -1,10 +1,11 @@
-//! The same session component under the real `wasmtime serve` (49), by composition:
-//! `target/wasm/redis-sessions-http.wasm` is the `wasi:http` front, the session component
-//! and the wasi:sockets plug (`scripts/build-wasm`). Each test starts its own redis-server
+//! The session logic under the real `wasmtime serve` (49): `RS_HTTP_WASM` is
+//! `target/wasm/redis-sessions-http.wasm` (the `wasi:http` bundle: the HTTP API, the session
+//! logic and Redis over wasi:sockets as one component) or `redis-sessions-http-composed.wasm`
+//! (the same parts as three composed components; `scripts/build-wasm`). Each test starts its own redis-server
 //! and `wasmtime serve` on free ports, runs the shared HTTP suite (`common/suite.rs`, also
 //! run against the host's service by `http.rs`) or a test of this runtime, and stops both.
 //!
-//! `#[ignore]`d: they need the wasmtime CLI and the composed artifact, which
+//! `#[ignore]`d: they need the wasmtime CLI and the artifacts, which
 //! `scripts/test-runtimes` installs and builds before running them with
 //! `RS_WASMTIME=... RS_HTTP_WASM=... cargo test --release -p redis-sessions-cli --test it -- wasi_http:: --ignored`.
 
@@ -15,7 +16,7 @@ use common::{RedisServer, free_port};
 use serde_json::json;
 use std::process::Command;
 
-/// Serves the composition with `redis_url` (none: the key is not set).
+/// Serves the artifact with `redis_url` (none: the key is not set).
 fn serve(redis_url: Option<&str>) -> Served {
     let port = free_port();
     let mut command = Command::new(required_env("RS_WASMTIME"));
@@ -31,10 +32,10 @@ fn serve(redis_url: Option<&str>) -> Served {
     if let Some(url) = redis_url {
         command.args(["-S", &format!("config-var=redis_url={url}")]);
     }
-    // Each request is an instance of the three components (a dozen core instances): under
-    // the suite's 300 parallel creates, wasmtime's pooling allocator runs out of its 1000
-    // core instances and answers 500 (`--max-concurrent-requests` does not prevent it), so
-    // instances are allocated on demand.
+    // Each request is an instance: 3 core instances for the bundle, 9 for the composition.
+    // Under the suite's 300 parallel creates, wasmtime's pooling allocator runs out of its
+    // 1000 core instances with either and answers 500 (`--max-concurrent-requests` does not
+    // prevent it), so instances are allocated on demand.
     command
         .args(["-O", "pooling-allocator=n"])
         .args(["--addr", &format!("127.0.0.1:{port}")])
