@@ -5,7 +5,7 @@
 //! hyper-util and tower, and `cargo test` reuses axum and the `redis-sessions` binary
 //! instead of building them again.
 
-pub use reqwest::StatusCode;
+use reqwest::StatusCode;
 use serde_json::Value;
 
 /// `METHOD url` with `Authorization: Bearer KEY` when `key` is given and `body` as
