@@ -33,8 +33,8 @@
 //!
 //! let store = MemoryStore::new();
 //! let cmd = |args: &[&str]| args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
-//! assert_eq!(store.execute(&cmd(&["ZADD", "z", "1.5", "m"])), Ok(Value::Int(1)));
-//! assert_eq!(store.execute(&cmd(&["zcount", "z", "1", "2"])), Ok(Value::Int(1)));
+//! assert_eq!(store.execute(&cmd(&["ZADD", "z", "1.5", "m"])), Ok(Value::Integer(1)));
+//! assert_eq!(store.execute(&cmd(&["zcount", "z", "1", "2"])), Ok(Value::Integer(1)));
 //! assert_eq!(
 //!     store.execute(&cmd(&["EVAL", "return redis.call('ZRANGE', KEYS[1], 0, -1)", "1", "z"])),
 //!     Ok(Value::Array(vec![Value::Bulk(b"m".to_vec())]))

@@ -3,20 +3,11 @@
 
 use crate::numbers::parse_i64;
 
-/// A Redis reply (RESP2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    /// A nil bulk string or nil array.
-    Nil,
-    /// A status reply: `OK`, `PONG`.
-    Status(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Array(Vec<Value>),
-    /// An error *inside* an array, as a script can return (`{1, {err='x'}}`). A command's
-    /// own error is never this: it is the `Err` of the result.
-    Error(String),
-}
+/// A Redis reply (RESP2), the plugs' own type, so that one function
+/// ([`redis_sessions_resp::codec::reply`]) maps this store's replies and Redis' to what the
+/// capability carries. An [`Value::Error`] here is an error *inside* an array, as a script can
+/// return (`{1, {err='x'}}`): a command's own error is the `Err` of its result.
+pub use redis_sessions_resp::Value;
 
 /// A Redis error reply, code first, exactly as Redis would print it:
 /// `ERR wrong number of arguments for 'hset' command`,
@@ -63,5 +54,5 @@ pub(crate) fn bulk(bytes: &[u8]) -> Value {
 }
 
 pub(crate) fn count(n: usize) -> Value {
-    Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }

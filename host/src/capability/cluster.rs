@@ -15,7 +15,8 @@
 
 use super::backend::{Backend, BackendFuture, Command, Keys, ReplicaAcks};
 use super::cluster_url::{ClusterNode, ClusterUrl, parse_cluster_nodes};
-use super::server::{RedisTimeouts, replies, reply, send_batch, send_one, to_wit_error};
+use super::reply::{from_redis, reply};
+use super::server::{RedisTimeouts, replies, send_batch, send_one, to_wit_error};
 use crate::bindings::redis::{Error, Reply};
 use redis::aio::ConnectionLike;
 use redis::cluster::ClusterClient;
@@ -321,7 +322,9 @@ async fn pipeline(cluster: ClusterConnection, commands: Vec<Command>) -> Result<
 impl Backend for ClusterConnection {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
         let cluster = self.clone();
-        Box::pin(async move { reply(send_one(cluster, &command).await.map_err(to_wit_error)?) })
+        Box::pin(async move {
+            from_redis(send_one(cluster, &command).await.map_err(to_wit_error)?).and_then(reply)
+        })
     }
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {

@@ -7,40 +7,12 @@
 //! (scripts have their own budget), so they run inline.
 
 use super::backend::{Backend, BackendFuture, Command};
-use crate::bindings::redis::{Element, Error, Reply};
-use redis_sessions_memory::{MemoryStore, ServerError, Value};
+use super::reply::reply;
+use crate::bindings::redis::{Error, Reply};
+use redis_sessions_memory::{MemoryStore, ServerError};
 
 fn server_error(e: ServerError) -> Error {
     Error::Server(e.0)
-}
-
-fn element(v: Value) -> Result<Element, Error> {
-    Ok(match v {
-        Value::Nil => Element::Nil,
-        Value::Int(n) => Element::Integer(n),
-        Value::Bulk(b) => Element::Bulk(b),
-        Value::Status(s) => Element::Status(s),
-        // What the Redis path does with the same reply (redis-rs reads it as an error).
-        Value::Error(e) => return Err(Error::Server(e)),
-        Value::Array(_) => {
-            return Err(Error::UnsupportedReply(
-                "nested deeper than one array level".into(),
-            ));
-        }
-    })
-}
-
-fn reply(v: Value) -> Result<Reply, Error> {
-    Ok(match v {
-        Value::Array(items) => {
-            Reply::Array(items.into_iter().map(element).collect::<Result<_, _>>()?)
-        }
-        Value::Nil => Reply::Nil,
-        Value::Int(n) => Reply::Integer(n),
-        Value::Bulk(b) => Reply::Bulk(b),
-        Value::Status(s) => Reply::Status(s),
-        Value::Error(e) => return Err(Error::Server(e)),
-    })
 }
 
 fn execute(store: &MemoryStore, command: &[Vec<u8>]) -> Result<Reply, Error> {
@@ -79,6 +51,7 @@ impl Backend for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bindings::redis::Element;
 
     fn cmd(args: &[&str]) -> Vec<Vec<u8>> {
         args.iter().map(|a| a.as_bytes().to_vec()).collect()

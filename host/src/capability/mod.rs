@@ -11,6 +11,7 @@ pub(crate) mod cluster_url;
 pub mod commands;
 mod embedded;
 mod replicas;
+mod reply;
 mod scripts;
 mod server;
 

@@ -3,7 +3,8 @@
 //! authentication), replies mapped to the WIT's.
 
 use super::backend::{Backend, BackendFuture, Command};
-use crate::bindings::redis::{Element, Error, Reply};
+use super::reply::{from_redis, reply};
+use crate::bindings::redis::{Error, Reply};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, RedisError, Value};
 use std::sync::{PoisonError, RwLock};
@@ -73,44 +74,6 @@ pub(super) fn to_wit_error(e: RedisError) -> Error {
     }
 }
 
-fn element(v: Value) -> Result<Element, Error> {
-    Ok(match v {
-        Value::Nil => Element::Nil,
-        Value::Int(n) => Element::Integer(n),
-        Value::BulkString(b) => Element::Bulk(b),
-        Value::SimpleString(s) => Element::Status(s),
-        Value::Okay => Element::Status("OK".into()),
-        Value::Boolean(b) => Element::Integer(i64::from(b)),
-        Value::Double(f) => Element::Bulk(f.to_string().into_bytes()),
-        Value::VerbatimString { text, .. } => Element::Bulk(text.into_bytes()),
-        other => {
-            return Err(Error::UnsupportedReply(format!(
-                "nested deeper than one array level: {other:?}"
-            )));
-        }
-    })
-}
-
-pub(super) fn reply(v: Value) -> Result<Reply, Error> {
-    Ok(match v {
-        Value::Array(items) | Value::Set(items) => {
-            Reply::Array(items.into_iter().map(element).collect::<Result<_, _>>()?)
-        }
-        Value::Map(pairs) => Reply::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [element(k), element(v)])
-                .collect::<Result<_, _>>()?,
-        ),
-        other => match element(other)? {
-            Element::Nil => Reply::Nil,
-            Element::Integer(n) => Reply::Integer(n),
-            Element::Bulk(b) => Reply::Bulk(b),
-            Element::Status(s) => Reply::Status(s),
-        },
-    })
-}
-
 pub(super) async fn send_one(
     mut conn: impl ConnectionLike,
     command: &[Vec<u8>],
@@ -140,14 +103,19 @@ pub(super) fn replies(count: usize, values: Vec<Value>) -> Result<Vec<Reply>, Er
             values.len()
         )));
     }
-    values.into_iter().map(reply).collect()
+    values
+        .into_iter()
+        .map(|v| from_redis(v).and_then(reply))
+        .collect()
 }
 
 // The manager is a cheap handle onto one multiplexed connection: each call clones it.
 impl Backend for ConnectionManager {
     fn execute(&self, command: Command) -> BackendFuture<'_, Reply> {
         let conn = self.clone();
-        Box::pin(async move { reply(send_one(conn, &command).await.map_err(to_wit_error)?) })
+        Box::pin(async move {
+            from_redis(send_one(conn, &command).await.map_err(to_wit_error)?).and_then(reply)
+        })
     }
 
     fn batch(&self, commands: Vec<Command>, atomic: bool) -> BackendFuture<'_, Vec<Reply>> {
@@ -240,7 +208,7 @@ impl Backend for Reconnecting {
                 Err(e) if self.rebuild_after(&e).await => send_one(self.current(), &command).await,
                 result => result,
             };
-            reply(value.map_err(to_wit_error)?)
+            from_redis(value.map_err(to_wit_error)?).and_then(reply)
         })
     }
 

@@ -25,7 +25,7 @@ pub mod tcp;
 
 pub use capability::Capability;
 pub use client::{Client, Connected, Connector, Transport};
-pub use codec::{Command, Element, Reply};
+pub use codec::{Command, Element, Reply, Value};
 pub use error::Error;
 pub use settings::Settings;
 

@@ -143,7 +143,7 @@ fn resp(v: &MemValue, out: &mut Vec<u8>) {
         MemValue::Nil => out.extend_from_slice(b"$-1\r\n"),
         MemValue::Status(s) => out.extend_from_slice(format!("+{s}\r\n").as_bytes()),
         MemValue::Error(e) => out.extend_from_slice(format!("-{e}\r\n").as_bytes()),
-        MemValue::Int(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
+        MemValue::Integer(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
         MemValue::Bulk(b) => {
             out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
             out.extend_from_slice(b);

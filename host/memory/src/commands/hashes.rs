@@ -41,7 +41,7 @@ pub(super) fn hmget(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
 
 pub(super) fn hdel(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let Some(h) = db.hash_mut(&args[1])? else {
-        return Ok(Value::Int(0));
+        return Ok(Value::Integer(0));
     };
     let removed = args[2..].iter().filter(|f| hash_remove(h, f)).count();
     db.drop_if_empty(&args[1]);
@@ -61,7 +61,7 @@ pub(super) fn hincrby(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
         return Err(err("increment or decrement would overflow"));
     };
     h.insert(args[2].clone(), new.to_string().into_bytes());
-    Ok(Value::Int(new))
+    Ok(Value::Integer(new))
 }
 
 pub(super) fn sadd(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
@@ -73,7 +73,7 @@ pub(super) fn sadd(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
 
 pub(super) fn srem(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let Some(s) = db.set_mut(&args[1])? else {
-        return Ok(Value::Int(0));
+        return Ok(Value::Integer(0));
     };
     let removed = args[2..].iter().filter(|m| s.remove(m)).count();
     db.drop_if_empty(&args[1]);

@@ -36,12 +36,12 @@ pub(super) fn sismember(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let found = db
         .set(&args[1])?
         .is_some_and(|s| s.members.contains(&args[2]));
-    Ok(Value::Int(i64::from(found)))
+    Ok(Value::Integer(i64::from(found)))
 }
 
 /// -2 for a missing key, else -1: keys never expire here.
 pub(super) fn ttl(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
-    Ok(Value::Int(if db.contains(&args[1]) { -1 } else { -2 }))
+    Ok(Value::Integer(if db.contains(&args[1]) { -1 } else { -2 }))
 }
 
 pub(super) fn type_(db: &Keyspace, args: &[Vec<u8>]) -> Reply {

@@ -22,7 +22,7 @@ pub(super) fn exists(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
 /// PUBLISH channel message. The scripts announce writes to node's read caches with it; in
 /// process nobody subscribes, so it reaches no one, as Redis answers then.
 pub(super) fn publish(_: &Keyspace, _: &[Vec<u8>]) -> Reply {
-    Ok(Value::Int(0))
+    Ok(Value::Integer(0))
 }
 
 /// RENAME key newkey: moves the value, replacing whatever `newkey` held (rotate's move of a

@@ -33,7 +33,7 @@ pub(super) fn spop(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
 
 pub(super) fn scard(db: &Keyspace, args: &[Vec<u8>]) -> Reply {
     let len = db.set(&args[1])?.map_or(0, |s| s.members.len());
-    Ok(Value::Int(i64::try_from(len).unwrap_or(i64::MAX)))
+    Ok(Value::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
 }
 
 /// SSCAN key cursor [COUNT n]. The cursor counts the members not yet visited, walking the
@@ -162,9 +162,15 @@ mod tests {
     #[test]
     fn scard_counts_members_and_a_missing_set_is_empty() {
         let mut db = Keyspace::default();
-        assert_eq!(scard(&db, &args(&["scard", "s"])).unwrap(), Value::Int(0));
+        assert_eq!(
+            scard(&db, &args(&["scard", "s"])).unwrap(),
+            Value::Integer(0)
+        );
         fill(&mut db, 7);
-        assert_eq!(scard(&db, &args(&["scard", "s"])).unwrap(), Value::Int(7));
+        assert_eq!(
+            scard(&db, &args(&["scard", "s"])).unwrap(),
+            Value::Integer(7)
+        );
     }
 
     #[test]

@@ -69,7 +69,13 @@ pub(super) fn zadd(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
 fn add(db: &mut Keyspace, key: &[u8], f: &AddFlags, pairs: &[Vec<u8>], scores: &[f64]) -> Reply {
     let z = match db.zset_mut(key)? {
         Some(z) => z,
-        None if f.xx => return Ok(if f.incr { Value::Nil } else { Value::Int(0) }),
+        None if f.xx => {
+            return Ok(if f.incr {
+                Value::Nil
+            } else {
+                Value::Integer(0)
+            });
+        }
         None => {
             db.insert(key, Entry::ZSet(ZSet::default()));
             db.zset_mut(key)?.ok_or_else(|| err("internal error"))?
@@ -123,7 +129,7 @@ fn add(db: &mut Keyspace, key: &[u8], f: &AddFlags, pairs: &[Vec<u8>], scores: &
 
 pub(super) fn zrem(db: &mut Keyspace, args: &[Vec<u8>]) -> Reply {
     let Some(z) = db.zset_mut(&args[1])? else {
-        return Ok(Value::Int(0));
+        return Ok(Value::Integer(0));
     };
     let removed = args[2..].iter().filter(|m| z.remove(m)).count();
     db.drop_if_empty(&args[1]);

@@ -58,7 +58,7 @@ pub(super) fn error_table(lua: &Lua, f: &Fields, message: &str) -> mlua::Result<
 pub(super) fn to_lua(lua: &Lua, f: &Fields, v: &Value) -> mlua::Result<LuaValue> {
     Ok(match v {
         Value::Nil => LuaValue::Boolean(false),
-        Value::Int(i) => LuaValue::Number(*i as f64),
+        Value::Integer(i) => LuaValue::Number(*i as f64),
         Value::Bulk(b) => LuaValue::String(lua.create_string(b)?),
         Value::Status(s) => {
             let t = lua.create_table_with_capacity(0, 1)?;
@@ -92,9 +92,9 @@ pub(super) fn from_lua_reply(f: &Fields, v: &LuaValue) -> Result<Value, ServerEr
 /// `{ok=}` status, `{err=}` error, `{double=}` bulk), false/nil → nil, true → 1.
 fn from_lua(f: &Fields, v: &LuaValue, depth: usize) -> Value {
     match v {
-        LuaValue::Boolean(true) => Value::Int(1),
-        LuaValue::Integer(i) => Value::Int(*i),
-        LuaValue::Number(n) => Value::Int(lua_number_to_i64(*n)),
+        LuaValue::Boolean(true) => Value::Integer(1),
+        LuaValue::Integer(i) => Value::Integer(*i),
+        LuaValue::Number(n) => Value::Integer(lua_number_to_i64(*n)),
         LuaValue::String(s) => Value::Bulk(s.as_bytes().to_vec()),
         LuaValue::Table(t) => table_reply(f, t, depth),
         _ => Value::Nil,

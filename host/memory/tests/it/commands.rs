@@ -40,29 +40,29 @@ fn replies_and_errors() {
             "PING a b",
             error("ERR wrong number of arguments for 'ping' command"),
         ),
-        ("HSET h f1 a f2 b", Ok(Value::Int(2))),
-        ("HSET h f1 c f3 d", Ok(Value::Int(1))),
+        ("HSET h f1 a f2 b", Ok(Value::Integer(2))),
+        ("HSET h f1 c f3 d", Ok(Value::Integer(1))),
         (
             "HMGET h f1 nope f2",
             Ok(Value::Array(vec![bulk("c"), Value::Nil, bulk("b")])),
         ),
-        ("HINCRBY h n -5", Ok(Value::Int(-5))),
+        ("HINCRBY h n -5", Ok(Value::Integer(-5))),
         ("HINCRBY h f1 1", error("ERR hash value is not an integer")),
         (
             "HINCRBY h n x",
             error("ERR value is not an integer or out of range"),
         ),
-        ("HDEL h f1 f2 f3 n nope", Ok(Value::Int(4))),
-        ("EXISTS h", Ok(Value::Int(0))),
-        ("SADD st b a b", Ok(Value::Int(2))),
+        ("HDEL h f1 f2 f3 n nope", Ok(Value::Integer(4))),
+        ("EXISTS h", Ok(Value::Integer(0))),
+        ("SADD st b a b", Ok(Value::Integer(2))),
         ("SMEMBERS st", Ok(bulks(&["b", "a"]))),
-        ("SADD nums 10 2 -1", Ok(Value::Int(3))),
+        ("SADD nums 10 2 -1", Ok(Value::Integer(3))),
         ("SMEMBERS nums", Ok(bulks(&["-1", "2", "10"]))),
-        ("SREM nums 2 7", Ok(Value::Int(1))),
-        ("ZADD z 1800000000 a 1.5 b inf c", Ok(Value::Int(3))),
-        ("ZADD z 0.1 d", Ok(Value::Int(1))),
+        ("SREM nums 2 7", Ok(Value::Integer(1))),
+        ("ZADD z 1800000000 a 1.5 b inf c", Ok(Value::Integer(3))),
+        ("ZADD z 0.1 d", Ok(Value::Integer(1))),
         ("ZADD z INCR 1 b", Ok(bulk("2.5"))),
-        ("ZADD z XX CH 1.5 b 3 new", Ok(Value::Int(1))),
+        ("ZADD z XX CH 1.5 b 3 new", Ok(Value::Integer(1))),
         ("ZRANGE z 0 -1", Ok(bulks(&["d", "b", "a", "c"]))),
         (
             "ZRANGE z -2 -1 WITHSCORES",
@@ -78,7 +78,7 @@ fn replies_and_errors() {
             Ok(bulks(&["c", "a"])),
         ),
         ("ZRANGE z +inf (1.5 BYSCORE REV", Ok(bulks(&["c", "a"]))),
-        ("ZCOUNT z -inf 1800000000", Ok(Value::Int(3))),
+        ("ZCOUNT z -inf 1800000000", Ok(Value::Integer(3))),
         ("ZADD z x a", error("ERR value is not a valid float")),
         ("ZADD z 1 a 2", error("ERR syntax error")),
         (
@@ -91,14 +91,14 @@ fn replies_and_errors() {
                 "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
             ),
         ),
-        ("ZREM z a b c d", Ok(Value::Int(4))),
-        ("EXISTS z st nums missing", Ok(Value::Int(2))),
+        ("ZREM z a b c d", Ok(Value::Integer(4))),
+        ("EXISTS z st nums missing", Ok(Value::Integer(2))),
         ("HMGET st f", error(WRONGTYPE)),
-        ("SADD h2 m", Ok(Value::Int(1))),
+        ("SADD h2 m", Ok(Value::Integer(1))),
         ("HSET h2 f v", error(WRONGTYPE)),
         ("ZADD h2 1 m", error(WRONGTYPE)),
         ("ZRANGE h2 0 -1", error(WRONGTYPE)),
-        ("DEL h2 st nums missing", Ok(Value::Int(3))),
+        ("DEL h2 st nums missing", Ok(Value::Integer(3))),
         (
             "hset h f",
             error("ERR wrong number of arguments for 'hset' command"),
@@ -163,12 +163,12 @@ fn inspect_reads_and_never_writes() {
     let look = |line: &str| s.inspect(&cmd(line));
     assert_eq!(look("HGET h f"), Ok(bulk("v")));
     assert_eq!(look("HGETALL h"), Ok(bulks(&["f", "v"])));
-    assert_eq!(look("SISMEMBER st m"), Ok(Value::Int(1)));
+    assert_eq!(look("SISMEMBER st m"), Ok(Value::Integer(1)));
     assert_eq!(look("ZSCORE z m"), Ok(bulk("1.5")));
     assert_eq!(look("TYPE z"), Ok(status("zset")));
     assert_eq!(look("TYPE nope"), Ok(status("none")));
-    assert_eq!(look("TTL h"), Ok(Value::Int(-1)));
-    assert_eq!(look("TTL nope"), Ok(Value::Int(-2)));
+    assert_eq!(look("TTL h"), Ok(Value::Integer(-1)));
+    assert_eq!(look("TTL nope"), Ok(Value::Integer(-2)));
     assert_eq!(look("HGET st f"), error(WRONGTYPE));
     assert_eq!(
         look("HGET h"),
@@ -205,7 +205,7 @@ fn the_get_script() {
             cmd("HSET rs:app:tok id u1 r 1 w 1 ip 127.0.0.1 la 1800000000 ttl 3600"),
         ])
         .unwrap();
-    assert_eq!(tx.last(), Some(&Ok(Value::Int(6))));
+    assert_eq!(tx.last(), Some(&Ok(Value::Integer(6))));
     let keys_and_args = |now: &str| {
         cmd(&format!(
             "4 rs:app:tok rs:app:_sessions rs:app:_users rs:SESSIONS {now} app tok"
@@ -267,10 +267,14 @@ fn transactions_and_pipelines() {
     );
     assert_eq!(s.transaction(&[cmd("SADD a 1"), cmd("EXEC")]), aborted);
     assert_eq!(s.transaction(&[cmd("SADD a 1"), cmd("HSET a f")]), aborted);
-    assert_eq!(run(&s, "EXISTS a b"), Ok(Value::Int(0)));
+    assert_eq!(run(&s, "EXISTS a b"), Ok(Value::Integer(0)));
     assert_eq!(
         s.transaction(&[cmd("SADD a 1"), cmd("HSET a f v"), cmd("SMEMBERS a")]),
-        Ok(vec![Ok(Value::Int(1)), error(WRONGTYPE), Ok(bulks(&["1"]))])
+        Ok(vec![
+            Ok(Value::Integer(1)),
+            error(WRONGTYPE),
+            Ok(bulks(&["1"]))
+        ])
     );
     assert_eq!(
         s.pipeline(&[cmd("SMEMBERS a"), cmd("SMEMBERS"), cmd("PING")]),

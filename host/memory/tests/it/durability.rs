@@ -238,7 +238,7 @@ fn compaction_beside_concurrent_writers_loses_nothing() {
         for i in 0..500 {
             assert_eq!(
                 store.execute(&cmd(&["EXISTS", &format!("t{t}:{i}")])),
-                Ok(Value::Int(1))
+                Ok(Value::Integer(1))
             );
         }
     }

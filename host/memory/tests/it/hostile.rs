@@ -42,7 +42,7 @@ fn still_serving(store: &MemoryStore) {
         Ok(Value::Array(vec![
             Value::Bulk(b"function".to_vec()),
             Value::Bulk(b"function".to_vec()),
-            Value::Int(3),
+            Value::Integer(3),
         ]))
     );
 }
@@ -85,7 +85,7 @@ fn endless_loops_are_aborted() {
             &store,
             "local n = 0 for i = 1, 1000 do n = n + i end return n"
         ),
-        Ok(Value::Int(500500))
+        Ok(Value::Integer(500500))
     );
 }
 
@@ -132,21 +132,21 @@ fn deep_patterns_are_an_error_not_a_crash() {
     // Ordinary patterns, a plain find of any length and 200 levels still work.
     assert_eq!(
         eval(&store, "return string.find('a-b', '-', 1, true)"),
-        Ok(Value::Int(2))
+        Ok(Value::Integer(2))
     );
     assert_eq!(
         eval(
             &store,
             "return (string.rep('-', 5000)):find(string.rep('-', 5000), 1, true)"
         ),
-        Ok(Value::Int(1))
+        Ok(Value::Integer(1))
     );
     assert_eq!(
         eval(
             &store,
             "return #(string.rep('a', 250)):match(string.rep('a?', 200))"
         ),
-        Ok(Value::Int(200))
+        Ok(Value::Integer(200))
     );
     assert_eq!(
         eval(&store, "return ('key:42'):gsub('%d+', 'N')"),
@@ -253,7 +253,7 @@ fn odd_replies_do_not_break_the_store() {
             "return {1, redis.error_reply('E x'), {ok = 'fine'}}"
         ),
         Ok(Value::Array(vec![
-            Value::Int(1),
+            Value::Integer(1),
             Value::Error("E x".into()),
             Value::Status("fine".into()),
         ]))

@@ -118,7 +118,7 @@ fn round_trip() {
     let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
     assert_eq!(
         store.execute(&cmd(&["EVALSHA", sha, "0"])),
-        Ok(Value::Int(1))
+        Ok(Value::Integer(1))
     );
     assert!(
         loaded

@@ -481,7 +481,7 @@ fn the_projects_scripts() {
             panic!("SOAPP page")
         };
         match (&page[0], &page[1], &page[2]) {
-            (Value::Bulk(score), Value::Bulk(member), Value::Int(pos)) if !score.is_empty() => {
+            (Value::Bulk(score), Value::Bulk(member), Value::Integer(pos)) if !score.is_empty() => {
                 let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
                 cursor = [text(score), text(member), s(pos)];
             }

@@ -30,7 +30,7 @@ pub fn session_reply(v: Value) -> redis_sessions_core::Reply {
     match v {
         Value::Nil => R::Nil,
         Value::Status(s) => R::Status(s),
-        Value::Int(i) => R::Integer(i),
+        Value::Integer(i) => R::Integer(i),
         Value::Bulk(b) => R::Bulk(b),
         Value::Array(items) => R::Array(items.into_iter().map(session_reply).collect()),
         Value::Error(e) => R::Status(format!("nested error: {e}")),
@@ -50,7 +50,7 @@ fn value(reply: Reply) -> Value {
     match reply {
         Reply::Nil => Value::Nil,
         Reply::Status(s) => Value::Status(s),
-        Reply::Int(n) => Value::Int(n),
+        Reply::Int(n) => Value::Integer(n),
         Reply::Bulk(b) => Value::Bulk(b),
         Reply::Array(items) => Value::Array(items.into_iter().map(value).collect()),
         Reply::Error(e) => Value::Error(e),
