@@ -8,7 +8,8 @@ use crate::service::serve::{ServeError, ServeOptions, StoreChoice};
 use crate::service::tenants::{self, TenantsError};
 use clap::{Parser, Subcommand};
 use redis_sessions::{Error, ReplicaAcks, SessionError, Sessions, SessionsBuilder, json};
-use redis_sessions_rest::{self as rest, Outcome};
+use redis_sessions_core::validate;
+use redis_sessions_rest::{self as rest, OpError, Outcome};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -317,10 +318,16 @@ impl CallError {
     }
 }
 
-fn parse_d(text: &str) -> Result<rest::DataInput, SessionError> {
+/// `d` from its JSON text. Text that is not JSON fails first (as node's body-parser rejects
+/// a body); a `d` node rejects fails in node's order, after `earlier`, the session logic's
+/// checks of the parameters node checks before `d`.
+fn parse_d<T>(
+    text: &str,
+    earlier: impl FnOnce() -> Result<T, OpError>,
+) -> Result<rest::DataInput, SessionError> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| SessionError::InvalidValue(format!("d is not valid JSON: {e}")))?;
-    rest::input_from_json(&value).map_err(json::invalid)
+    rest::input_from_json(&value).map_err(|e| json::invalid(rest::d_error_after(earlier(), e)))
 }
 
 /// How the CLI prints an outcome: node's objects, a missing session as `null`.
@@ -401,7 +408,10 @@ pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
     let call = match call {
         Call::Wipe => return Ok(Output::Json(json!({ "wiped": sessions.wipe().await? }))),
         Call::Create(c) => rest::Call::Create(rest::Create {
-            d: c.d.as_deref().map(parse_d).transpose()?,
+            d: c.d
+                .as_deref()
+                .map(|d| parse_d(d, || validate::create_before_d(&c.app, &c.id, &c.ip, c.ttl)))
+                .transpose()?,
             app: c.app,
             id: c.id,
             ip: c.ip,
@@ -411,7 +421,7 @@ pub async fn run(sessions: &Sessions, call: Call) -> Result<Output, Error> {
             max_age: c.max_age,
         }),
         Call::Set { app, token, json } => rest::Call::Set {
-            d: parse_d(&json)?,
+            d: parse_d(&json, || validate::set_before_d(&app, &token))?,
             app,
             token,
         },

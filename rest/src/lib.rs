@@ -27,6 +27,8 @@
 
 mod answer;
 mod data;
+#[cfg(test)]
+mod node_model;
 mod query;
 mod route;
 mod run;
@@ -35,5 +37,5 @@ pub use answer::{Answer, ApiError, CONTENT_TYPE, Failure, Outcome, answer};
 pub use data::input_from_json;
 /// The session logic's types, in which calls and outcomes are given.
 pub use redis_sessions_core::{Data, DataInput, DataValue, OpError, Session};
-pub use route::{BODY_LIMIT, Call, Create, Route, not_found, route};
+pub use route::{BODY_LIMIT, Call, Create, Route, d_error_after, not_found, route};
 pub use run::{failure, run};

@@ -6,7 +6,7 @@ use crate::answer::ApiError;
 use crate::data::input_from_json;
 use crate::query::Query;
 use percent_encoding::percent_decode_str;
-use redis_sessions_core::DataInput;
+use redis_sessions_core::{DataInput, OpError, validate};
 use serde_json::Value;
 
 /// rest-sessions' body limit (`bodyParser.json({limit: 60000})`), in bytes.
@@ -170,6 +170,13 @@ pub fn route(method: &str, path: &str, query: Option<&str>) -> Result<Route, Api
     Err(not_found(method, path))
 }
 
+/// The error of a call whose `d` node rejects (`d_error`): node checks `d` after the
+/// parameters before it (`earlier`: the session logic's checks of those, in node's order),
+/// so theirs comes first.
+pub fn d_error_after<T>(earlier: Result<T, OpError>, d_error: OpError) -> OpError {
+    earlier.err().unwrap_or(d_error)
+}
+
 /// The body as JSON; an empty (or blank) body is `{}`, as body-parser leaves `req.body`.
 fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.len() > BODY_LIMIT {
@@ -211,29 +218,33 @@ impl Route {
                     Value::Array(a) => !a.is_empty(),
                     _ => true,
                 };
-                let d = has_keys.then(|| input_from_json(&body)).transpose()?;
-                Call::Create(Create {
+                let d = has_keys.then(|| input_from_json(&body)).transpose();
+                let mut create = Create {
                     app: next(),
                     id: next(),
                     ip: q.get("ip").unwrap_or_default().to_owned(),
-                    // An unparseable ttl fails node's check; an absent or empty one is the
-                    // default.
-                    ttl: q.int("ttl").map(|parsed| parsed.unwrap_or(i64::MIN)),
-                    d,
+                    // node parses a given ttl (a string, so "0" is given): unparseable, or
+                    // 0, fails its check. Absent or empty is the default.
+                    ttl: q
+                        .int("ttl")
+                        .map(|parsed| parsed.filter(|&t| t != 0).unwrap_or(i64::MIN)),
+                    d: None,
                     no_resave: q.get("no_resave") == Some("true"),
                     max_per_user: q
                         .int("max_per_user")
                         .map(|parsed| parsed.unwrap_or(i64::MIN)),
                     max_age: q.int("max_age").map(|parsed| parsed.unwrap_or(i64::MIN)),
-                })
+                };
+                let c = &create;
+                let earlier = || validate::create_before_d(&c.app, &c.id, &c.ip, c.ttl);
+                create.d = d.map_err(|e| d_error_after(earlier(), e))?;
+                Call::Create(create)
             }
             Endpoint::Set => {
-                let d = input_from_json(&json_body(body)?)?;
-                Call::Set {
-                    app: next(),
-                    token: next(),
-                    d,
-                }
+                let d = input_from_json(&json_body(body)?);
+                let (app, token) = (next(), next());
+                let d = d.map_err(|e| d_error_after(validate::set_before_d(&app, &token), e))?;
+                Call::Set { app, token, d }
             }
             Endpoint::Get => Call::Get {
                 app: next(),
@@ -402,15 +413,101 @@ mod tests {
         assert_eq!(err("POST", "/a/set/t", &over).status, 413);
         let fits = format!(r#"{{"a":"{}"}}"#, "x".repeat(BODY_LIMIT - 8));
         assert!(call("POST", "/a/set/t", &fits).is_ok());
-        let d = err("POST", "/a/set/t", "");
+        let set_path = format!("/app/set/{}", "a".repeat(64));
+        let d = err("POST", &set_path, "");
         assert_eq!(
             (d.status, d.name, d.message.as_str()),
             (400, "invalidValue", "d must containt at least one key.")
         );
         assert_eq!(
-            err("PUT", "/a/create/u", "[1]").message,
+            err("PUT", "/app/create/u?ip=1", "[1]").message,
             "d must be an object"
         );
-        assert_eq!(err("PUT", "/a/create/u", "false").name, "missingParameter");
+        assert_eq!(
+            err("PUT", "/app/create/u?ip=1", "false").name,
+            "missingParameter"
+        );
+    }
+
+    #[test]
+    fn d_is_checked_after_what_node_checks_before_it() {
+        let err = |m, t: &str, b| call(m, t, b).unwrap_err();
+        let said = |e: ApiError| (e.name, e.message);
+        let nested = r#"{"nested":{"a":1}}"#;
+        for (method, target, body, name, message) in [
+            (
+                "POST",
+                "/app/set/!!!",
+                "[]",
+                "invalidFormat",
+                "Invalid token format",
+            ),
+            (
+                "POST",
+                "/a/set/!!!",
+                "[]",
+                "invalidFormat",
+                "Invalid app format",
+            ),
+            (
+                "PUT",
+                "/app/create/u1",
+                nested,
+                "missingParameter",
+                "No ip supplied",
+            ),
+            (
+                "PUT",
+                "/a/create/u1?ip=1",
+                "[1]",
+                "invalidFormat",
+                "Invalid app format",
+            ),
+            (
+                "PUT",
+                "/app/create/u1?ip=1&ttl=5",
+                nested,
+                "invalidValue",
+                "ttl must be a positive integer >= 10",
+            ),
+            (
+                "PUT",
+                "/app/create/u1?ip=1&ttl=30",
+                nested,
+                "invalidValue",
+                "d.nested has a forbidden type. Only strings, numbers, boolean and null are allowed.",
+            ),
+        ] {
+            assert_eq!(
+                said(err(method, target, body)),
+                (name, message.to_owned()),
+                "{method} {target} {body}"
+            );
+        }
+        let token = "a".repeat(64);
+        assert_eq!(
+            err("POST", &format!("/app/set/{token}"), "[]").message,
+            "d must be an object"
+        );
+    }
+
+    #[test]
+    fn a_given_ttl_is_read_as_node_parses_it() {
+        let ttl = |query: &str| match call("PUT", &format!("/app/create/u?{query}"), "") {
+            Ok(Call::Create(c)) => c.ttl,
+            other => panic!("{query}: {other:?}"),
+        };
+        // Given, so parsed: 0 and NaN fail node's check.
+        assert_eq!(ttl("ttl=0x20"), Some(i64::MIN));
+        assert_eq!(ttl("ttl=0"), Some(i64::MIN));
+        assert_eq!(ttl("ttl=-0"), Some(i64::MIN));
+        assert_eq!(ttl("ttl=%20"), Some(i64::MIN));
+        assert_eq!(ttl("ttl=abc"), Some(i64::MIN));
+        assert_eq!(ttl("ttl=1e3"), Some(1));
+        assert_eq!(ttl("ttl=%2030"), Some(30));
+        assert_eq!(ttl("ttl=30abc"), Some(30));
+        // Absent or empty (falsy): the default.
+        assert_eq!(ttl("ttl="), None);
+        assert_eq!(ttl("ip=1"), None);
     }
 }

@@ -206,6 +206,22 @@ fn errors_are_one_json_object_with_nodes_name_and_message() {
             "missingParameter",
             "No d supplied",
         ),
+        // Several wrong at once: the first in node's order, `d` last.
+        (
+            &["set", "myapp", "!!!", "[]"],
+            "invalidFormat",
+            "Invalid token format",
+        ),
+        (
+            &["create", "my.app", "u", "ip", "--d", r#"{"o":{"x":1}}"#],
+            "invalidFormat",
+            "Invalid app format",
+        ),
+        (
+            &["create", "myapp", "u", "ip", "--ttl", "5", "--d", "[1]"],
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
         (
             &["activity", "myapp", "--dt", "-1"],
             "invalidValue",

@@ -185,10 +185,7 @@ impl<'a, B: Environment> SessionLogic<'a, B> {
         ip: &str,
         options: &CreateOptions<'_>,
     ) -> Result<String, OpError> {
-        validate::app(app)?;
-        validate::id(id)?;
-        validate::ip(ip)?;
-        let ttl = validate::ttl(options.ttl)?;
+        let ttl = validate::create_before_d(app, id, ip, options.ttl)?;
         let mut stored = StoredData::default();
         if let Some(d) = options.d {
             data::validate_input(d)?;
@@ -288,8 +285,7 @@ impl<'a, B: Environment> SessionLogic<'a, B> {
         token: &str,
         d: &DataInput,
     ) -> Result<Option<Session>, OpError> {
-        validate::app(app)?;
-        validate::token(token)?;
+        validate::set_before_d(app, token)?;
         data::validate_input(d)?;
         let Some(k) = self.token_keys(token) else {
             return Ok(None);

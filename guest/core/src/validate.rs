@@ -89,6 +89,23 @@ pub fn ttl(value: Option<i64>) -> Result<i64, OpError> {
     }
 }
 
+/// `create`'s checks before `d`, in node's order: app, id, ip, ttl; the ttl to use. `d`
+/// comes next, then this project's `max_age` and `max_per_user`. A front that reads `d`
+/// from JSON (where it can be no object at all) reports `d`'s own error only when these
+/// pass, as node does.
+pub fn create_before_d(app: &str, id: &str, ip: &str, ttl: Option<i64>) -> Result<i64, OpError> {
+    self::app(app)?;
+    self::id(id)?;
+    self::ip(ip)?;
+    self::ttl(ttl)
+}
+
+/// `set`'s checks before `d`, in node's order: app, token.
+pub fn set_before_d(app: &str, token: &str) -> Result<(), OpError> {
+    self::app(app)?;
+    self::token(token)
+}
+
 /// `create`'s absolute lifetime: at least 10 seconds when given.
 pub fn max_age(value: Option<i64>) -> Result<Option<i64>, OpError> {
     match value {

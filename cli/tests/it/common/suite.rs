@@ -95,6 +95,36 @@ pub async fn validation_errors_are_400_with_nodes_names_and_messages(svc: &Servi
             "invalidValue",
             "d must be an object",
         ),
+        // Several parameters wrong at once: node reports the first in its own order (app,
+        // token or id, ip, ttl, then d), and reads a given number as `parseInt(text, 10)`.
+        (
+            "POST",
+            "/myapp/set/!!!".into(),
+            Some("[]"),
+            "invalidFormat",
+            "Invalid token format",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u1".into(),
+            Some(r#"{"nested":{"k":1}}"#),
+            "missingParameter",
+            "No ip supplied",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u1?ip=1&ttl=0x20".into(),
+            Some("[1]"),
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
+        (
+            "PUT",
+            "/myapp/create/u1?ip=1&ttl=1e3".into(),
+            None,
+            "invalidValue",
+            "ttl must be a positive integer >= 10",
+        ),
         (
             "GET",
             "/myapp/activity".into(),
