@@ -24,11 +24,14 @@ pub fn input_from_json(d: &Value) -> Result<DataInput, SessionError> {
         .map_err(invalid)
 }
 
-/// A refused `d` (only ever `missingParameter` or `invalidValue`) as the host's error.
+/// A parameter the session logic's checks refused, as the host's error. Checks never fail
+/// the store; if one did, it would read as `store`.
 pub fn invalid(e: core::OpError) -> SessionError {
     match e {
         core::OpError::MissingParameter(m) => SessionError::MissingParameter(m),
-        e => SessionError::InvalidValue(e.to_string()),
+        core::OpError::InvalidFormat(m) => SessionError::InvalidFormat(m),
+        core::OpError::InvalidValue(m) => SessionError::InvalidValue(m),
+        core::OpError::Store(m) | core::OpError::Unavailable(m) => SessionError::Store(m),
     }
 }
 

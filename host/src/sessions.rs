@@ -318,9 +318,15 @@ impl Sessions {
             out.extend(page.sessions);
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(out),
+                None => break,
             }
         }
+        if self.shards() > 0 {
+            // A sharded layout's pages go shard by shard, each newest first: merge them, as
+            // the component's own soapp does (stable: ties keep the pages' order).
+            out.sort_by_key(|s| s.idle);
+        }
+        Ok(out)
     }
 
     /// One page of [`Self::soapp`], as [`Self::soid_page`].

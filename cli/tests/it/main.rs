@@ -21,6 +21,7 @@ mod embedded;
 mod http;
 mod layout;
 mod max_age;
+mod model;
 mod replicas;
 mod rotate;
 mod spin;
