@@ -33,8 +33,12 @@ function fromWit(e) {
   return nodeError(ERROR_NAMES[payload.tag] ?? payload.tag, payload.val);
 }
 
-/** node checks `!value` first (missing), then the format on `String(value)`. */
-const str = (v) => (v ? String(v) : "");
+/**
+ * node checks `!value` first (missing), then the format on `String(value)`. A truthy value
+ * whose text is empty (`[]`, `[""]`) is present but fails the format: "\n" fails every
+ * format the component checks, as it stands in for it.
+ */
+const str = (v) => (v ? String(v) || "\n" : "");
 
 const I64_MAX = (1n << 63n) - 1n;
 const I64_MIN = -(1n << 63n);

@@ -312,7 +312,7 @@ fn expect(m: &mut Model, op: &Op) -> Answer {
                 .filter(|s| !s.removed && s.app == *app && s.active >= m.now - dt)
                 .collect();
             let member = |s: &Held| format!("{}:{}", s.token, USERS[s.user]);
-            rows.sort_by(|a, b| (b.active, member(b)).cmp(&(a.active, member(a))));
+            rows.sort_by_key(|s| std::cmp::Reverse((s.active, member(s))));
             let mut out: Vec<String> = rows
                 .into_iter()
                 .filter(|s| s.alive(m.now))
