@@ -162,6 +162,9 @@ describe("redis-sessions-wasm", () => {
     await rejects(rs.get({ app: APP, token: "x" }), "invalidFormat", "Invalid token format");
     await rejects(rs.create({ app: APP, id: "u" }), "missingParameter", "No ip supplied");
     await rejects(rs.create({ app: APP, id: "u", ip: "1".repeat(40) }), "invalidFormat", "Invalid ip format");
+    // Present for node (truthy), but its text is empty: node's format check fails.
+    await rejects(rs.create({ app: APP, id: "u", ip: [] }), "invalidFormat", "Invalid ip format");
+    await rejects(rs.get({ app: [""], token: "x" }), "invalidFormat", "Invalid app format");
     await rejects(rs.create({ app: APP, id: "u", ip: "1", ttl: 4 }), "invalidValue", "ttl must be a positive integer >= 10");
     await rejects(rs.create({ app: APP, id: "u", ip: "1", ttl: "soon" }), "invalidValue", "ttl must be a positive integer >= 10");
     await rejects(rs.create({ app: APP, id: "u", ip: "1", d: {} }), "invalidValue", "d must containt at least one key.");
